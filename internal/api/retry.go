@@ -1,0 +1,59 @@
+package api
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// RetryPolicy bounds how a call is retried. A retry happens only for
+// answers that mean "not done": throttling, LastOperationNotFinished,
+// InternalError, ServiceUnavailable, HTTP 5xx/429 and transport errors;
+// for AddDomainRecord only when the answer proves no record was created
+// (an API error answer, HTTP 429, or a connection that never opened).
+type RetryPolicy struct {
+	// MaxAttempts is the most requests sent for one call (default 8).
+	MaxAttempts int
+	// BaseDelay is the first backoff (default 200ms); each retry doubles
+	// it, with full jitter, up to MaxDelay (default 2s).
+	BaseDelay time.Duration
+	MaxDelay  time.Duration
+	// MaxWait bounds the total time spent sleeping between attempts of
+	// one call (default 6s): libdns callers expect an answer in seconds.
+	MaxWait time.Duration
+}
+
+// DefaultRetry is the policy used when Client.Retry is the zero value.
+var DefaultRetry = RetryPolicy{MaxAttempts: 8, BaseDelay: 200 * time.Millisecond, MaxDelay: 2 * time.Second, MaxWait: 6 * time.Second}
+
+// NoRetry sends every call exactly once.
+var NoRetry = RetryPolicy{MaxAttempts: 1}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p == (RetryPolicy{}) {
+		return DefaultRetry
+	}
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = DefaultRetry.MaxAttempts
+	}
+	if p.BaseDelay <= 0 {
+		p.BaseDelay = DefaultRetry.BaseDelay
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = DefaultRetry.MaxDelay
+	}
+	if p.MaxWait <= 0 {
+		p.MaxWait = DefaultRetry.MaxWait
+	}
+	return p
+}
+
+// delay is the sleep before attempt+1: exponential with jitter in
+// [d/2, d], so concurrent callers spread out instead of retrying in step.
+func (p RetryPolicy) delay(attempt int, _ *Error) time.Duration {
+	d := p.BaseDelay << (attempt - 1)
+	if d > p.MaxDelay || d <= 0 {
+		d = p.MaxDelay
+	}
+	half := d / 2
+	return half + rand.N(half+1)
+}
