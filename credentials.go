@@ -1,0 +1,442 @@
+package alidns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/aliyun/credentials-go/credentials/providers"
+
+	"github.com/caddy-alidns/alidns/internal/api"
+)
+
+// credentialOptions is the credential-related configuration of the
+// provider. The Caddyfile/JSON fields access_key_id, access_key_secret,
+// security_token, profile and ram_role map onto these fields.
+type credentialOptions struct {
+	// AccessKeyID, AccessKeySecret and (for STS credentials)
+	// SecurityToken are an explicit AccessKey pair.
+	AccessKeyID, AccessKeySecret, SecurityToken string
+	// Profile names a profile of ~/.aliyun/config.json (the aliyun CLI
+	// configuration) or ~/.alibabacloud/credentials. It has the meaning
+	// ALIBABA_CLOUD_PROFILE has for the official credential chain, but is
+	// passed to credentials-go directly instead of through the process
+	// environment.
+	Profile string
+	// RAMRole is the name of the RAM role attached to the ECS instance
+	// Caddy runs on (like lego's ALICLOUD_RAM_ROLE).
+	RAMRole string
+}
+
+// Names of the environment variables read by resolveCredentials itself.
+// credentials-go reads further ALIBABA_CLOUD_* variables on its own.
+const (
+	envAliCloudAccessKey     = "ALICLOUD_ACCESS_KEY"
+	envAliCloudSecretKey     = "ALICLOUD_SECRET_KEY"
+	envAliCloudSecurityToken = "ALICLOUD_SECURITY_TOKEN"
+	envAliCloudRAMRole       = "ALICLOUD_RAM_ROLE"
+
+	envAlibabaAccessKeyID     = "ALIBABA_CLOUD_ACCESS_KEY_ID"
+	envAlibabaAccessKeySecret = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
+	envAlibabaSecurityToken   = "ALIBABA_CLOUD_SECURITY_TOKEN"
+
+	envECSMetadataDisabled = "ALIBABA_CLOUD_ECS_METADATA_DISABLED"
+)
+
+// Source labels used in credentialSource.Source and api.Credential.Source.
+const (
+	sourceConfig       = "config"
+	sourceDefaultChain = "default credential chain (credentials-go)"
+)
+
+// howToProvide lists every way of providing credentials; it ends the
+// error returned when none is found.
+const howToProvide = "provide credentials in one of these ways: " +
+	"(1) access_key_id and access_key_secret (plus security_token for STS credentials) in the Caddyfile/JSON config; " +
+	"(2) the environment variables " + envAliCloudAccessKey + " and " + envAliCloudSecretKey + " (plus " + envAliCloudSecurityToken + "), " +
+	"or " + envAlibabaAccessKeyID + " and " + envAlibabaAccessKeySecret + " (plus " + envAlibabaSecurityToken + "); " +
+	"(3) ram_role in the config or " + envAliCloudRAMRole + " in the environment, naming the RAM role of this ECS instance; " +
+	"(4) profile in the config (or ALIBABA_CLOUD_PROFILE) naming a profile of ~/.aliyun/config.json (ALIBABA_CLOUD_CONFIG_FILE) " +
+	"or of ~/.alibabacloud/credentials (ALIBABA_CLOUD_CREDENTIALS_FILE), whose current/default profile is otherwise used; " +
+	"(5) RRSA/OIDC: ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN and ALIBABA_CLOUD_OIDC_TOKEN_FILE; " +
+	"(6) on ECS, a RAM role attached to the instance, discovered through the instance metadata service (unless " + envECSMetadataDisabled + "=true); " +
+	"(7) ALIBABA_CLOUD_CREDENTIALS_URI, a URL serving temporary credentials"
+
+// credentialSource is the credential provider chosen by
+// resolveCredentials. It implements api.CredentialProvider and
+// api.Invalidator and is safe for concurrent use.
+//
+// Long-lived keys (from the config or the environment) are returned as
+// they are. Every other source is a credentials-go provider: those cache
+// temporary credentials and fetch new ones when the cached ones are within
+// three minutes of their expiration. Fetches are serialised because the
+// credentials-go providers are not safe for concurrent use.
+type credentialSource struct {
+	// static is set for long-lived keys; nothing below is used then.
+	static *api.Credential
+
+	// newProvider builds a fresh provider for the chosen source; it is
+	// called again after Invalidate, which discards everything cached.
+	newProvider func() (providers.CredentialsProvider, error)
+	// label prefixes the provider name in Source for dynamic sources;
+	// withName says whether to append credentials-go's provider name.
+	label    string
+	withName bool
+
+	// sem serialises fetches (a one-slot semaphore, so that waiting can
+	// be abandoned when the context ends); provider is guarded by it.
+	sem      chan struct{}
+	provider providers.CredentialsProvider
+	stale    atomic.Bool
+
+	mu     sync.Mutex // guards source
+	source string
+}
+
+var (
+	_ api.CredentialProvider = (*credentialSource)(nil)
+	_ api.Invalidator        = (*credentialSource)(nil)
+)
+
+// Source describes where the credentials come from, for logs; it never
+// includes secret material.
+func (s *credentialSource) Source() string {
+	if s.static != nil {
+		return s.static.Source
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.source
+}
+
+// Credential implements api.CredentialProvider. A fetch from the network
+// is bounded by the timeouts of credentials-go (1 s per ECS metadata
+// request, 5 s connect + 10 s read for STS and the credentials URI); ctx
+// only bounds the wait for another caller's fetch.
+func (s *credentialSource) Credential(ctx context.Context) (api.Credential, error) {
+	if s.static != nil {
+		return *s.static, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return api.Credential{}, err
+	}
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return api.Credential{}, ctx.Err()
+	}
+	defer func() { <-s.sem }()
+	c, err := s.fetchLocked()
+	if err != nil {
+		return api.Credential{}, fmt.Errorf("%s: %w", s.Source(), err)
+	}
+	return c, nil
+}
+
+// Invalidate implements api.Invalidator: the next Credential call
+// rebuilds the provider, so temporary credentials are fetched anew and
+// files are read again. It is a no-op for long-lived keys.
+func (s *credentialSource) Invalidate() {
+	if s.static == nil {
+		s.stale.Store(true)
+	}
+}
+
+// fetchLocked gets the current credential; the caller holds sem. Its
+// errors are sanitised and do not name the source.
+func (s *credentialSource) fetchLocked() (api.Credential, error) {
+	if s.provider == nil || s.stale.Swap(false) {
+		p, err := s.newProvider()
+		if err != nil {
+			s.provider = nil
+			return api.Credential{}, sanitizeCredentialError(err)
+		}
+		s.provider = p
+	}
+	cc, err := s.provider.GetCredentials()
+	if err == nil && (cc == nil || cc.AccessKeyId == "" || cc.AccessKeySecret == "") {
+		err = errors.New("the provider returned an empty AccessKey pair")
+	}
+	if err != nil {
+		// Start afresh next time: after a failure the credentials-go
+		// chain would only retry the last provider it tried.
+		s.provider = nil
+		return api.Credential{}, sanitizeCredentialError(err)
+	}
+	source := s.label
+	if s.withName {
+		source += ": " + strings.TrimPrefix(cc.ProviderName, "default/")
+	}
+	s.mu.Lock()
+	s.source = source
+	s.mu.Unlock()
+	return api.Credential{
+		AccessKeyID:     cc.AccessKeyId,
+		AccessKeySecret: cc.AccessKeySecret,
+		SecurityToken:   cc.SecurityToken,
+		Source:          source,
+	}, nil
+}
+
+// staticSource returns a source for long-lived (or externally managed
+// STS) keys.
+func staticSource(id, secret, token, source string) *credentialSource {
+	return &credentialSource{static: &api.Credential{
+		AccessKeyID:     id,
+		AccessKeySecret: secret,
+		SecurityToken:   token,
+		Source:          source,
+	}}
+}
+
+// dynamicSource returns a source backed by credentials-go providers built
+// by newProvider, after fetching once so that a source that yields nothing
+// fails now (at provision time) rather than at the first certificate. For
+// the ECS metadata service and the credentials URI this is the first
+// fetch; the credential is cached by the provider.
+func dynamicSource(label string, withName bool, newProvider func() (providers.CredentialsProvider, error)) (*credentialSource, error) {
+	s := &credentialSource{
+		newProvider: newProvider,
+		label:       label,
+		withName:    withName,
+		sem:         make(chan struct{}, 1),
+		source:      label,
+	}
+	s.sem <- struct{}{}
+	defer func() { <-s.sem }()
+	if _, err := s.fetchLocked(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// envKeySet is one family of environment variables holding an AccessKey
+// pair.
+type envKeySet struct{ id, secret, token string }
+
+var envKeySets = []envKeySet{
+	{envAliCloudAccessKey, envAliCloudSecretKey, envAliCloudSecurityToken},
+	{envAlibabaAccessKeyID, envAlibabaAccessKeySecret, envAlibabaSecurityToken},
+}
+
+// resolveCredentials picks the credential source once (at Caddy provision
+// time). The first source that applies wins:
+//
+//  1. access_key_id + access_key_secret (+ security_token) in the config;
+//  2. ALICLOUD_ACCESS_KEY + ALICLOUD_SECRET_KEY (+ ALICLOUD_SECURITY_TOKEN),
+//     then ALIBABA_CLOUD_ACCESS_KEY_ID + ALIBABA_CLOUD_ACCESS_KEY_SECRET
+//     (+ ALIBABA_CLOUD_SECURITY_TOKEN) in the environment;
+//  3. ram_role in the config (ECS instance RAM role), then profile in the
+//     config, then ALICLOUD_RAM_ROLE in the environment;
+//  4. the default credential chain of credentials-go (RRSA/OIDC, the aliyun
+//     CLI configuration, ~/.alibabacloud/credentials, the ECS RAM role of
+//     the instance, ALIBABA_CLOUD_CREDENTIALS_URI).
+//
+// Half-configured pairs are errors rather than skipped, and so are
+// conflicting config fields. lookupEnv (os.LookupEnv when nil) is used
+// for the variables of steps 1-3; credentials-go reads the process
+// environment itself. Sources other than static keys are queried once
+// here, so that "no credentials" is reported at provision time. Errors
+// never contain secret values.
+func resolveCredentials(opts credentialOptions, lookupEnv func(string) (string, bool)) (*credentialSource, error) {
+	if lookupEnv == nil {
+		lookupEnv = os.LookupEnv
+	}
+	env := func(name string) string {
+		v, _ := lookupEnv(name)
+		return strings.TrimSpace(v)
+	}
+	id := strings.TrimSpace(opts.AccessKeyID)
+	secret := strings.TrimSpace(opts.AccessKeySecret)
+	token := strings.TrimSpace(opts.SecurityToken)
+	role := strings.TrimSpace(opts.RAMRole)
+	profile := strings.TrimSpace(opts.Profile)
+
+	// 1. Explicit keys in the config.
+	if id != "" || secret != "" || token != "" {
+		switch {
+		case id != "" && secret == "":
+			return nil, fmt.Errorf("access_key_id is set but access_key_secret is empty: set access_key_secret in the Caddyfile/JSON config (or remove access_key_id to use %s/%s from the environment)", envAliCloudAccessKey, envAliCloudSecretKey)
+		case id == "" && secret != "":
+			return nil, fmt.Errorf("access_key_secret is set but access_key_id is empty: set access_key_id in the Caddyfile/JSON config (or remove access_key_secret to use %s/%s from the environment)", envAliCloudAccessKey, envAliCloudSecretKey)
+		case id == "":
+			return nil, errors.New("security_token is set but access_key_id and access_key_secret are empty: an STS token is only usable together with the temporary AccessKey pair it was issued with; set access_key_id and access_key_secret in the Caddyfile/JSON config")
+		}
+		if role != "" || profile != "" {
+			return nil, fmt.Errorf("access_key_id is set together with %s: these are alternative credential sources, set only one", conflicting(role, profile))
+		}
+		return staticSource(id, secret, token, sourceConfig), nil
+	}
+	if role != "" && profile != "" {
+		return nil, errors.New("ram_role and profile are both set: these are alternative credential sources, set only one")
+	}
+
+	// 2. Keys in the environment.
+	for _, set := range envKeySets {
+		eid, esecret, etoken := env(set.id), env(set.secret), env(set.token)
+		switch {
+		case eid == "" && esecret == "" && etoken == "":
+			continue
+		case eid != "" && esecret == "":
+			return nil, fmt.Errorf("environment variable %s is set but %s is empty: set %s too (or set access_key_id and access_key_secret in the Caddyfile/JSON config)", set.id, set.secret, set.secret)
+		case eid == "" && esecret != "":
+			return nil, fmt.Errorf("environment variable %s is set but %s is empty: set %s too (or set access_key_id and access_key_secret in the Caddyfile/JSON config)", set.secret, set.id, set.id)
+		case eid == "":
+			return nil, fmt.Errorf("environment variable %s is set but %s and %s are empty: an STS token is only usable together with the temporary AccessKey pair it was issued with; set both", set.token, set.id, set.secret)
+		}
+		source := "env " + set.id + "/" + set.secret
+		if etoken != "" {
+			source += "/" + set.token
+		}
+		return staticSource(eid, esecret, etoken, source), nil
+	}
+
+	// 3. An explicitly named ECS RAM role or profile.
+	if role != "" {
+		return ecsRoleSource(role, "ram_role")
+	}
+	if profile != "" {
+		return profileSource(profile)
+	}
+	if r := env(envAliCloudRAMRole); r != "" {
+		return ecsRoleSource(r, envAliCloudRAMRole)
+	}
+
+	// 4. The official default chain.
+	return defaultChainSource()
+}
+
+// conflicting names the set fields among ram_role and profile.
+func conflicting(role, profile string) string {
+	switch {
+	case role != "" && profile != "":
+		return "ram_role and profile"
+	case role != "":
+		return "ram_role"
+	default:
+		return "profile"
+	}
+}
+
+// ecsRoleSource uses the ECS instance RAM role named by where (a config
+// field or an environment variable).
+func ecsRoleSource(role, where string) (*credentialSource, error) {
+	if strings.EqualFold(os.Getenv(envECSMetadataDisabled), "true") {
+		return nil, fmt.Errorf("%s is set to %q but %s=true disables the ECS instance metadata service the role credentials come from: unset %s, or provide an AccessKey pair instead", where, role, envECSMetadataDisabled, envECSMetadataDisabled)
+	}
+	s, err := dynamicSource("ECS RAM role "+role, false, func() (providers.CredentialsProvider, error) {
+		return asProvider(providers.NewECSRAMRoleCredentialsProviderBuilder().WithRoleName(role).Build())
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s is set to %q, but no credentials could be obtained from the ECS instance metadata service (100.100.100.200); check that Caddy runs on an ECS instance with that RAM role attached: %w", where, role, err)
+	}
+	return s, nil
+}
+
+// profileSource uses the named profile of the aliyun CLI configuration,
+// or else of the shared credentials file.
+func profileSource(name string) (*credentialSource, error) {
+	cli := func() (providers.CredentialsProvider, error) {
+		return asProvider(providers.NewCLIProfileCredentialsProviderBuilder().WithProfileName(name).Build())
+	}
+	ini := func() (providers.CredentialsProvider, error) {
+		return asProvider(providers.NewProfileCredentialsProviderBuilder().WithProfileName(name).Build())
+	}
+	s, errCLI := dynamicSource(fmt.Sprintf("profile %q (credentials-go)", name), true, cli)
+	if errCLI == nil {
+		return s, nil
+	}
+	s, errINI := dynamicSource(fmt.Sprintf("profile %q (credentials-go)", name), true, ini)
+	if errINI == nil {
+		return s, nil
+	}
+	return nil, fmt.Errorf("profile is set to %q, but no usable profile of that name was found: "+
+		"in the aliyun CLI configuration (~/.aliyun/config.json or ALIBABA_CLOUD_CONFIG_FILE): %w; "+
+		"in the shared credentials file (~/.alibabacloud/credentials or ALIBABA_CLOUD_CREDENTIALS_FILE): %w", name, errCLI, errINI)
+}
+
+// chainMembers rebuild the member of the credentials-go default chain that
+// answered first, keyed by its provider name, so that Invalidate keeps
+// using the source chosen at provision time.
+var chainMembers = map[string]func() (providers.CredentialsProvider, error){
+	"env": func() (providers.CredentialsProvider, error) {
+		return asProvider(providers.NewEnvironmentVariableCredentialsProviderBuilder().Build())
+	},
+	"oidc_role_arn": func() (providers.CredentialsProvider, error) {
+		return asProvider(providers.NewOIDCCredentialsProviderBuilder().Build())
+	},
+	"cli_profile": func() (providers.CredentialsProvider, error) {
+		return asProvider(providers.NewCLIProfileCredentialsProviderBuilder().Build())
+	},
+	"profile": func() (providers.CredentialsProvider, error) {
+		return asProvider(providers.NewProfileCredentialsProviderBuilder().Build())
+	},
+	"ecs_ram_role": func() (providers.CredentialsProvider, error) {
+		return asProvider(providers.NewECSRAMRoleCredentialsProviderBuilder().Build())
+	},
+	"credential_uri": func() (providers.CredentialsProvider, error) {
+		return asProvider(providers.NewURLCredentialsProviderBuilder().Build())
+	},
+}
+
+// defaultChain builds the credentials-go default chain.
+func defaultChain() (providers.CredentialsProvider, error) {
+	return providers.NewDefaultCredentialsProvider(), nil
+}
+
+// defaultChainSource uses the credentials-go default chain.
+func defaultChainSource() (*credentialSource, error) {
+	s, err := dynamicSource(sourceDefaultChain, true, defaultChain)
+	if err != nil {
+		return nil, fmt.Errorf("no Alibaba Cloud credentials found; %s (%w)", howToProvide, err)
+	}
+	// Pin the chain member that answered: the chain itself keeps using
+	// it, and Invalidate rebuilds just that member.
+	name := strings.TrimPrefix(s.Source(), sourceDefaultChain+": ")
+	if i := strings.IndexByte(name, '/'); i >= 0 {
+		name = name[:i]
+	}
+	if build, ok := chainMembers[name]; ok {
+		s.newProvider = build
+	}
+	return s, nil
+}
+
+// asProvider converts the result of a credentials-go builder to the
+// interface without wrapping a nil pointer.
+func asProvider[P providers.CredentialsProvider](p P, err error) (providers.CredentialsProvider, error) {
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Secret material that credentials-go may quote in its errors: response
+// bodies and configuration file contents.
+var (
+	// "AccessKeySecret": "…", sts_token = …, SecurityToken: … and so on.
+	secretField = regexp.MustCompile(`(?i)("?[a-z_]*(?:secret|token|password)[a-z_]*"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s,;}&]+)`)
+	// Query strings of URLs may carry tokens.
+	urlQuery = regexp.MustCompile(`(https?://[^\s?"']*)\?[^\s"']*`)
+	// The aliyun CLI configuration quoted whole when it is not valid JSON.
+	cliConfigDump = regexp.MustCompile(`(?s)(unmarshal aliyun cli config from '[^']*' failed): .*`)
+)
+
+// sanitizeCredentialError returns err's message with anything that may be
+// secret removed. The result does not wrap err, whose text is unsafe.
+func sanitizeCredentialError(err error) error {
+	msg := err.Error()
+	msg = cliConfigDump.ReplaceAllString(msg, "$1: the file is not valid JSON")
+	msg = urlQuery.ReplaceAllString(msg, "$1?[query redacted]")
+	msg = secretField.ReplaceAllString(msg, "$1[redacted]")
+	const maxLen = 2000
+	if len(msg) > maxLen {
+		msg = msg[:maxLen] + "…"
+	}
+	return errors.New(msg)
+}

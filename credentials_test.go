@@ -1,0 +1,613 @@
+package alidns
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/caddy-alidns/alidns/internal/api"
+)
+
+// Fake secret material. Tests assert that none of it appears in errors or
+// source descriptions.
+const (
+	testKeyID     = "LTAI-test-key-id"
+	testSecret    = "test-secret-VALUE-1"
+	testToken     = "test-token-VALUE-1"
+	testKeyID2    = "LTAI-test-key-id-2"
+	testSecret2   = "test-secret-VALUE-2"
+	testToken2    = "test-token-VALUE-2"
+	testRoleName  = "caddy-dns-role"
+	testSTSPrefix = "STS.test-"
+)
+
+var allTestSecrets = []string{testSecret, testToken, testSecret2, testToken2, "sts-secret-", "sts-token-"}
+
+// unsetenv removes name from the environment for the duration of the
+// test, restoring it afterwards.
+func unsetenv(t *testing.T, name string) {
+	t.Helper()
+	t.Setenv(name, "")
+	os.Unsetenv(name)
+}
+
+// isolateCredentialEnv gives the test an environment in which no
+// credential source applies unless the test sets one up: every
+// ALICLOUD_*/ALIBABA_CLOUD_* variable is removed, HOME and the
+// credentials-go file locations point into an empty temporary directory,
+// and the ECS metadata service and the CLI profile are disabled. It
+// returns the temporary home directory.
+func isolateCredentialEnv(t *testing.T) string {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "ALICLOUD_") || strings.HasPrefix(name, "ALIBABA_CLOUD_") || strings.HasPrefix(name, "ALIBABACLOUD_") {
+			unsetenv(t, name)
+		}
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("ALIBABA_CLOUD_CONFIG_FILE", filepath.Join(home, ".aliyun", "config.json"))
+	t.Setenv("ALIBABA_CLOUD_CREDENTIALS_FILE", filepath.Join(home, ".alibabacloud", "credentials"))
+	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+	return home
+}
+
+// writeFile writes content to path, creating directories.
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// assertNoSecrets fails if s contains any fake secret.
+func assertNoSecrets(t *testing.T, what, s string) {
+	t.Helper()
+	for _, secret := range allTestSecrets {
+		if strings.Contains(s, secret) {
+			t.Errorf("%s contains secret material %q", what, secret)
+		}
+	}
+}
+
+// mustResolve resolves with the process environment and checks that the
+// source description is free of secrets.
+func mustResolve(t *testing.T, opts credentialOptions) *credentialSource {
+	t.Helper()
+	src, err := resolveCredentials(opts, os.LookupEnv)
+	if err != nil {
+		assertNoSecrets(t, "error", err.Error())
+		t.Fatalf("resolveCredentials: %v", err)
+	}
+	assertNoSecrets(t, "Source()", src.Source())
+	return src
+}
+
+// mustCredential gets a credential from src.
+func mustCredential(t *testing.T, src *credentialSource) api.Credential {
+	t.Helper()
+	c, err := src.Credential(context.Background())
+	if err != nil {
+		t.Fatalf("Credential: %v", err)
+	}
+	assertNoSecrets(t, "Credential.String()", c.String())
+	assertNoSecrets(t, "Credential.Source", c.Source)
+	return c
+}
+
+func wantCredential(t *testing.T, c api.Credential, id, secret, token string) {
+	t.Helper()
+	if c.AccessKeyID != id || c.AccessKeySecret != secret || c.SecurityToken != token {
+		t.Errorf("got credential %v (secret ok %v, token ok %v), want AccessKeyId %s", c, c.AccessKeySecret == secret, c.SecurityToken == token, id)
+	}
+}
+
+func TestCredentialConfig(t *testing.T) {
+	isolateCredentialEnv(t)
+	src := mustResolve(t, credentialOptions{AccessKeyID: " " + testKeyID + " ", AccessKeySecret: testSecret})
+	if got := src.Source(); got != "config" {
+		t.Errorf("Source() = %q, want config", got)
+	}
+	c := mustCredential(t, src)
+	wantCredential(t, c, testKeyID, testSecret, "")
+	if c.Source != "config" {
+		t.Errorf("Credential.Source = %q", c.Source)
+	}
+	src.Invalidate() // no-op for static keys
+	wantCredential(t, mustCredential(t, src), testKeyID, testSecret, "")
+
+	src = mustResolve(t, credentialOptions{AccessKeyID: testKeyID, AccessKeySecret: testSecret, SecurityToken: testToken})
+	wantCredential(t, mustCredential(t, src), testKeyID, testSecret, testToken)
+}
+
+func TestCredentialEnvAliCloud(t *testing.T) {
+	isolateCredentialEnv(t)
+	t.Setenv("ALICLOUD_ACCESS_KEY", testKeyID)
+	t.Setenv("ALICLOUD_SECRET_KEY", testSecret)
+	src := mustResolve(t, credentialOptions{})
+	if got, want := src.Source(), "env ALICLOUD_ACCESS_KEY/ALICLOUD_SECRET_KEY"; got != want {
+		t.Errorf("Source() = %q, want %q", got, want)
+	}
+	wantCredential(t, mustCredential(t, src), testKeyID, testSecret, "")
+
+	t.Setenv("ALICLOUD_SECURITY_TOKEN", testToken)
+	src = mustResolve(t, credentialOptions{})
+	if got, want := src.Source(), "env ALICLOUD_ACCESS_KEY/ALICLOUD_SECRET_KEY/ALICLOUD_SECURITY_TOKEN"; got != want {
+		t.Errorf("Source() = %q, want %q", got, want)
+	}
+	wantCredential(t, mustCredential(t, src), testKeyID, testSecret, testToken)
+}
+
+func TestCredentialEnvAlibabaCloud(t *testing.T) {
+	isolateCredentialEnv(t)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", testKeyID2)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", testSecret2)
+	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", testToken2)
+	src := mustResolve(t, credentialOptions{})
+	if got, want := src.Source(), "env ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET/ALIBABA_CLOUD_SECURITY_TOKEN"; got != want {
+		t.Errorf("Source() = %q, want %q", got, want)
+	}
+	wantCredential(t, mustCredential(t, src), testKeyID2, testSecret2, testToken2)
+}
+
+func TestCredentialLookupEnvIsUsed(t *testing.T) {
+	isolateCredentialEnv(t)
+	env := map[string]string{"ALICLOUD_ACCESS_KEY": testKeyID, "ALICLOUD_SECRET_KEY": testSecret}
+	src, err := resolveCredentials(credentialOptions{}, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCredential(t, mustCredential(t, src), testKeyID, testSecret, "")
+}
+
+func TestCredentialPrecedence(t *testing.T) {
+	isolateCredentialEnv(t)
+	t.Setenv("ALICLOUD_ACCESS_KEY", testKeyID)
+	t.Setenv("ALICLOUD_SECRET_KEY", testSecret)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", testKeyID2)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", testSecret2)
+
+	// Config beats both environment families.
+	src := mustResolve(t, credentialOptions{AccessKeyID: "LTAI-config", AccessKeySecret: "config-secret"})
+	wantCredential(t, mustCredential(t, src), "LTAI-config", "config-secret", "")
+
+	// ALICLOUD_* beats ALIBABA_CLOUD_*.
+	src = mustResolve(t, credentialOptions{})
+	wantCredential(t, mustCredential(t, src), testKeyID, testSecret, "")
+
+	// Environment keys beat ram_role and profile (step 2 before step 3),
+	// and ALICLOUD_RAM_ROLE; ECS is disabled here, so reaching the role
+	// would fail.
+	t.Setenv("ALICLOUD_RAM_ROLE", testRoleName)
+	for _, opts := range []credentialOptions{{RAMRole: testRoleName}, {Profile: "other"}, {}} {
+		src = mustResolve(t, opts)
+		wantCredential(t, mustCredential(t, src), testKeyID, testSecret, "")
+	}
+
+	// Without ALICLOUD_*, ALIBABA_CLOUD_* is used (by this package, not
+	// by the default chain).
+	unsetenv(t, "ALICLOUD_ACCESS_KEY")
+	unsetenv(t, "ALICLOUD_SECRET_KEY")
+	src = mustResolve(t, credentialOptions{})
+	wantCredential(t, mustCredential(t, src), testKeyID2, testSecret2, "")
+	if !strings.HasPrefix(src.Source(), "env ALIBABA_CLOUD_ACCESS_KEY_ID") {
+		t.Errorf("Source() = %q", src.Source())
+	}
+
+	// Environment keys also beat a CLI profile file.
+	home := isolateCredentialEnv(t)
+	unsetenv(t, "ALIBABA_CLOUD_CLI_PROFILE_DISABLED")
+	writeFile(t, filepath.Join(home, ".aliyun", "config.json"), cliConfig)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", testKeyID2)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", testSecret2)
+	src = mustResolve(t, credentialOptions{})
+	wantCredential(t, mustCredential(t, src), testKeyID2, testSecret2, "")
+}
+
+func TestCredentialErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		opts credentialOptions
+		env  map[string]string
+		want []string // substrings of the error
+	}{
+		{"config id without secret", credentialOptions{AccessKeyID: testKeyID}, nil,
+			[]string{"access_key_id is set but access_key_secret is empty", "Caddyfile/JSON"}},
+		{"config secret without id", credentialOptions{AccessKeySecret: testSecret}, nil,
+			[]string{"access_key_secret is set but access_key_id is empty"}},
+		{"config token without keys", credentialOptions{SecurityToken: testToken}, nil,
+			[]string{"security_token is set but access_key_id and access_key_secret are empty"}},
+		{"config keys and ram_role", credentialOptions{AccessKeyID: testKeyID, AccessKeySecret: testSecret, RAMRole: testRoleName}, nil,
+			[]string{"access_key_id is set together with ram_role"}},
+		{"config keys and profile", credentialOptions{AccessKeyID: testKeyID, AccessKeySecret: testSecret, Profile: "p"}, nil,
+			[]string{"access_key_id is set together with profile"}},
+		{"ram_role and profile", credentialOptions{RAMRole: testRoleName, Profile: "p"}, nil,
+			[]string{"ram_role and profile are both set"}},
+		{"ALICLOUD id without secret", credentialOptions{}, map[string]string{"ALICLOUD_ACCESS_KEY": testKeyID},
+			[]string{"ALICLOUD_ACCESS_KEY is set but ALICLOUD_SECRET_KEY is empty"}},
+		{"ALICLOUD secret without id", credentialOptions{}, map[string]string{"ALICLOUD_SECRET_KEY": testSecret},
+			[]string{"ALICLOUD_SECRET_KEY is set but ALICLOUD_ACCESS_KEY is empty"}},
+		{"ALICLOUD token without keys", credentialOptions{}, map[string]string{"ALICLOUD_SECURITY_TOKEN": testToken,
+			"ALIBABA_CLOUD_ACCESS_KEY_ID": testKeyID2, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": testSecret2},
+			[]string{"ALICLOUD_SECURITY_TOKEN is set but ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY are empty"}},
+		{"ALIBABA_CLOUD id without secret", credentialOptions{}, map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": testKeyID2},
+			[]string{"ALIBABA_CLOUD_ACCESS_KEY_ID is set but ALIBABA_CLOUD_ACCESS_KEY_SECRET is empty"}},
+		{"ALIBABA_CLOUD secret without id", credentialOptions{}, map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_SECRET": testSecret2},
+			[]string{"ALIBABA_CLOUD_ACCESS_KEY_SECRET is set but ALIBABA_CLOUD_ACCESS_KEY_ID is empty"}},
+		{"ALIBABA_CLOUD token without keys", credentialOptions{}, map[string]string{"ALIBABA_CLOUD_SECURITY_TOKEN": testToken2},
+			[]string{"ALIBABA_CLOUD_SECURITY_TOKEN is set but"}},
+		{"ram_role with metadata disabled", credentialOptions{RAMRole: testRoleName}, nil,
+			[]string{`ram_role is set to "caddy-dns-role"`, "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"}},
+		{"ALICLOUD_RAM_ROLE with metadata disabled", credentialOptions{}, map[string]string{"ALICLOUD_RAM_ROLE": testRoleName},
+			[]string{`ALICLOUD_RAM_ROLE is set to "caddy-dns-role"`}},
+		{"profile not found", credentialOptions{Profile: "nope"}, nil,
+			[]string{`profile is set to "nope"`, "~/.aliyun/config.json", "~/.alibabacloud/credentials"}},
+		{"nothing at all", credentialOptions{}, nil, []string{
+			"no Alibaba Cloud credentials found",
+			"access_key_id and access_key_secret",
+			"ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY", "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+			"ram_role", "ALICLOUD_RAM_ROLE", "~/.aliyun/config.json", "~/.alibabacloud/credentials",
+			"ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+			"ECS", "ALIBABA_CLOUD_CREDENTIALS_URI",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			isolateCredentialEnv(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			src, err := resolveCredentials(tt.opts, os.LookupEnv)
+			if err == nil {
+				t.Fatalf("got source %q, want an error", src.Source())
+			}
+			msg := err.Error()
+			t.Logf("error: %s", msg)
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q\ndoes not contain %q", msg, w)
+				}
+			}
+			assertNoSecrets(t, "error", msg)
+		})
+	}
+}
+
+const cliConfig = `{
+	"current": "ak",
+	"profiles": [
+		{"name": "ak", "mode": "AK", "access_key_id": "` + testKeyID + `", "access_key_secret": "` + testSecret + `", "region_id": "cn-hangzhou"},
+		{"name": "sts", "mode": "StsToken", "access_key_id": "` + testKeyID2 + `", "access_key_secret": "` + testSecret2 + `", "sts_token": "` + testToken2 + `", "region_id": "cn-hangzhou"}
+	]
+}`
+
+func TestCredentialCLIProfile(t *testing.T) {
+	setup := func(t *testing.T) {
+		home := isolateCredentialEnv(t)
+		unsetenv(t, "ALIBABA_CLOUD_CLI_PROFILE_DISABLED")
+		unsetenv(t, "ALIBABA_CLOUD_CONFIG_FILE") // use ~/.aliyun/config.json under HOME
+		writeFile(t, filepath.Join(home, ".aliyun", "config.json"), cliConfig)
+	}
+	t.Run("current AK profile", func(t *testing.T) {
+		setup(t)
+		src := mustResolve(t, credentialOptions{})
+		if got, want := src.Source(), "default credential chain (credentials-go): cli_profile/static_ak"; got != want {
+			t.Errorf("Source() = %q, want %q", got, want)
+		}
+		wantCredential(t, mustCredential(t, src), testKeyID, testSecret, "")
+	})
+	t.Run("StsToken profile via ALIBABA_CLOUD_PROFILE", func(t *testing.T) {
+		setup(t)
+		t.Setenv("ALIBABA_CLOUD_PROFILE", "sts")
+		src := mustResolve(t, credentialOptions{})
+		if got, want := src.Source(), "default credential chain (credentials-go): cli_profile/static_sts"; got != want {
+			t.Errorf("Source() = %q, want %q", got, want)
+		}
+		wantCredential(t, mustCredential(t, src), testKeyID2, testSecret2, testToken2)
+		// Invalidate rereads the file.
+		src.Invalidate()
+		wantCredential(t, mustCredential(t, src), testKeyID2, testSecret2, testToken2)
+	})
+	t.Run("profile option", func(t *testing.T) {
+		setup(t)
+		src := mustResolve(t, credentialOptions{Profile: "sts"})
+		if _, set := os.LookupEnv("ALIBABA_CLOUD_PROFILE"); set {
+			t.Error("resolveCredentials set ALIBABA_CLOUD_PROFILE")
+		}
+		if got, want := src.Source(), `profile "sts" (credentials-go): cli_profile/static_sts`; got != want {
+			t.Errorf("Source() = %q, want %q", got, want)
+		}
+		wantCredential(t, mustCredential(t, src), testKeyID2, testSecret2, testToken2)
+	})
+	t.Run("ALIBABA_CLOUD_CONFIG_FILE", func(t *testing.T) {
+		setup(t)
+		other := filepath.Join(t.TempDir(), "cli.json")
+		writeFile(t, other, strings.Replace(cliConfig, `"current": "ak"`, `"current": "sts"`, 1))
+		t.Setenv("ALIBABA_CLOUD_CONFIG_FILE", other)
+		src := mustResolve(t, credentialOptions{})
+		wantCredential(t, mustCredential(t, src), testKeyID2, testSecret2, testToken2)
+	})
+	t.Run("disabled", func(t *testing.T) {
+		setup(t)
+		t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+		if src, err := resolveCredentials(credentialOptions{}, os.LookupEnv); err == nil {
+			t.Fatalf("got %q, want no credentials", src.Source())
+		}
+	})
+	t.Run("broken file does not leak its content", func(t *testing.T) {
+		home := isolateCredentialEnv(t)
+		unsetenv(t, "ALIBABA_CLOUD_CLI_PROFILE_DISABLED")
+		unsetenv(t, "ALIBABA_CLOUD_CONFIG_FILE")
+		writeFile(t, filepath.Join(home, ".aliyun", "config.json"), cliConfig[:len(cliConfig)-8])
+		_, err := resolveCredentials(credentialOptions{}, os.LookupEnv)
+		if err == nil {
+			t.Fatal("want an error")
+		}
+		assertNoSecrets(t, "error", err.Error())
+		if !strings.Contains(err.Error(), "not valid JSON") {
+			t.Errorf("error %q does not say the file is not valid JSON", err)
+		}
+	})
+}
+
+const iniCredentials = `[default]
+type = access_key
+access_key_id = ` + testKeyID + `
+access_key_secret = ` + testSecret + `
+
+[other]
+type = access_key
+access_key_id = ` + testKeyID2 + `
+access_key_secret = ` + testSecret2 + `
+
+[broken]
+type = access_key
+access_key_id = ` + testKeyID2 + `
+`
+
+func TestCredentialINIFile(t *testing.T) {
+	setup := func(t *testing.T, viaEnv bool) {
+		home := isolateCredentialEnv(t)
+		path := filepath.Join(home, ".alibabacloud", "credentials")
+		if viaEnv {
+			path = filepath.Join(t.TempDir(), "creds.ini")
+			t.Setenv("ALIBABA_CLOUD_CREDENTIALS_FILE", path)
+		} else {
+			unsetenv(t, "ALIBABA_CLOUD_CREDENTIALS_FILE")
+		}
+		writeFile(t, path, iniCredentials)
+	}
+	t.Run("default section", func(t *testing.T) {
+		setup(t, false)
+		src := mustResolve(t, credentialOptions{})
+		if got, want := src.Source(), "default credential chain (credentials-go): profile/static_ak"; got != want {
+			t.Errorf("Source() = %q, want %q", got, want)
+		}
+		wantCredential(t, mustCredential(t, src), testKeyID, testSecret, "")
+	})
+	t.Run("profile option", func(t *testing.T) {
+		setup(t, true)
+		src := mustResolve(t, credentialOptions{Profile: "other"})
+		if got, want := src.Source(), `profile "other" (credentials-go): profile/static_ak`; got != want {
+			t.Errorf("Source() = %q, want %q", got, want)
+		}
+		wantCredential(t, mustCredential(t, src), testKeyID2, testSecret2, "")
+	})
+	t.Run("CLI profile wins over INI for the same name", func(t *testing.T) {
+		setup(t, true)
+		unsetenv(t, "ALIBABA_CLOUD_CLI_PROFILE_DISABLED")
+		writeFile(t, os.Getenv("ALIBABA_CLOUD_CONFIG_FILE"), strings.Replace(cliConfig, `"name": "sts"`, `"name": "other"`, 1))
+		src := mustResolve(t, credentialOptions{Profile: "other"})
+		wantCredential(t, mustCredential(t, src), testKeyID2, testSecret2, testToken2)
+	})
+	t.Run("incomplete section", func(t *testing.T) {
+		setup(t, true)
+		_, err := resolveCredentials(credentialOptions{Profile: "broken"}, os.LookupEnv)
+		if err == nil || !strings.Contains(err.Error(), `profile is set to "broken"`) {
+			t.Fatalf("err = %v", err)
+		}
+		assertNoSecrets(t, "error", err.Error())
+	})
+}
+
+// stsServer serves temporary credentials in the format of the
+// credentials-go credentials URI (and, with ecs, of the ECS instance
+// metadata service), counting how often they are fetched.
+type stsServer struct {
+	t       *testing.T
+	ttl     atomic.Int64 // lifetime of issued credentials, in seconds
+	fetches atomic.Int64
+	fail    atomic.Bool
+
+	mu   sync.Mutex
+	seen []string // "METHOD host path" of every request
+}
+
+func newSTSServer(t *testing.T, ttl time.Duration) *stsServer {
+	s := &stsServer{t: t}
+	s.ttl.Store(int64(ttl / time.Second))
+	return s
+}
+
+// issue writes a fresh credential.
+func (s *stsServer) issue(w http.ResponseWriter) {
+	n := s.fetches.Add(1)
+	if s.fail.Load() {
+		// A broken answer quoting a secret: it must not reach any error.
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"Code":"Success","AccessKeyId":"%s%d","AccessKeySecret":"sts-secret-%d"}`, testSTSPrefix, n, n)
+		return
+	}
+	exp := time.Now().Add(time.Duration(s.ttl.Load()) * time.Second).UTC().Format("2006-01-02T15:04:05Z")
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{
+		"Code":            "Success",
+		"AccessKeyId":     fmt.Sprintf("%s%d", testSTSPrefix, n),
+		"AccessKeySecret": fmt.Sprintf("sts-secret-%d", n),
+		"SecurityToken":   fmt.Sprintf("sts-token-%d", n),
+		"Expiration":      exp,
+		"LastUpdated":     time.Now().UTC().Format("2006-01-02T15:04:05Z"),
+	})
+}
+
+// ServeHTTP answers GET /credentials and the ECS metadata paths.
+func (s *stsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.seen = append(s.seen, r.Method+" "+r.URL.Host+" "+r.URL.Path)
+	s.mu.Unlock()
+	const credPath = "/latest/meta-data/ram/security-credentials/"
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/credentials":
+		s.issue(w)
+	case r.Method == http.MethodPut && r.URL.Path == "/latest/api/token":
+		if r.Header.Get("X-Aliyun-Ecs-Metadata-Token-Ttl-Seconds") == "" {
+			http.Error(w, "missing TTL header", http.StatusBadRequest)
+			return
+		}
+		fmt.Fprint(w, "imds-session-token")
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, credPath):
+		if r.Header.Get("X-Aliyun-Ecs-Metadata-Token") != "imds-session-token" {
+			http.Error(w, "IMDSv2 token required", http.StatusUnauthorized)
+			return
+		}
+		switch role := strings.TrimPrefix(r.URL.Path, credPath); role {
+		case "":
+			fmt.Fprint(w, testRoleName)
+		case testRoleName:
+			s.issue(w)
+		default:
+			http.NotFound(w, r)
+		}
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (s *stsServer) requests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.seen...)
+}
+
+func TestCredentialURI(t *testing.T) {
+	isolateCredentialEnv(t)
+	sts := newSTSServer(t, time.Hour)
+	srv := httptest.NewServer(sts)
+	defer srv.Close()
+	t.Setenv("ALIBABA_CLOUD_CREDENTIALS_URI", srv.URL+"/credentials?auth=uri-query-secret")
+
+	src := mustResolve(t, credentialOptions{})
+	if got, want := src.Source(), "default credential chain (credentials-go): credential_uri"; got != want {
+		t.Errorf("Source() = %q, want %q", got, want)
+	}
+	if n := sts.fetches.Load(); n != 1 {
+		t.Errorf("resolve fetched %d times, want 1", n)
+	}
+
+	// Long-lived temporary credentials are cached.
+	c1 := mustCredential(t, src)
+	c2 := mustCredential(t, src)
+	if c1.AccessKeyID != testSTSPrefix+"1" || c2.AccessKeyID != c1.AccessKeyID || c1.SecurityToken != "sts-token-1" || c1.AccessKeySecret != "sts-secret-1" {
+		t.Errorf("got %v then %v, want the first issued credential twice", c1, c2)
+	}
+	if n := sts.fetches.Load(); n != 1 {
+		t.Errorf("fetched %d times, want 1 (cached)", n)
+	}
+
+	// Invalidate forces a refetch.
+	src.Invalidate()
+	if c := mustCredential(t, src); c.AccessKeyID != testSTSPrefix+"2" {
+		t.Errorf("after Invalidate got %v, want a fresh credential", c)
+	}
+	if c := mustCredential(t, src); c.AccessKeyID != testSTSPrefix+"2" {
+		t.Errorf("got %v, want the cached second credential", c)
+	}
+
+	// Credentials within three minutes of their expiration are refreshed
+	// before use.
+	sts.ttl.Store(100)
+	src.Invalidate()
+	c3 := mustCredential(t, src) // fetch 3, expires in 100 s
+	c4 := mustCredential(t, src) // refreshed: fetch 4
+	if c3.AccessKeyID != testSTSPrefix+"3" || c4.AccessKeyID != testSTSPrefix+"4" {
+		t.Errorf("got %v then %v, want a refresh of the near-expiry credential", c3, c4)
+	}
+
+	// Concurrent use is safe and serialised.
+	sts.ttl.Store(3600)
+	src.Invalidate()
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			if _, err := src.Credential(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := sts.fetches.Load(); n != 5 {
+		t.Errorf("fetched %d times in total, want 5", n)
+	}
+
+	// A broken answer is an error that quotes neither the secret nor the
+	// URI's query string.
+	sts.fail.Store(true)
+	src.Invalidate()
+	_, err := src.Credential(context.Background())
+	if err == nil {
+		t.Fatal("want an error for an incomplete answer")
+	}
+	assertNoSecrets(t, "error", err.Error())
+	if strings.Contains(err.Error(), "uri-query-secret") {
+		t.Errorf("error %q contains the URI query", err)
+	}
+	// ... and a later good answer recovers.
+	sts.fail.Store(false)
+	if c := mustCredential(t, src); !strings.HasPrefix(c.AccessKeyID, testSTSPrefix) {
+		t.Errorf("got %v", c)
+	}
+
+	// A canceled context is reported.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := src.Credential(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestCredentialURIUnreachableAtResolve(t *testing.T) {
+	isolateCredentialEnv(t)
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	t.Setenv("ALIBABA_CLOUD_CREDENTIALS_URI", url+"/credentials")
+	_, err := resolveCredentials(credentialOptions{}, os.LookupEnv)
+	if err == nil || !strings.Contains(err.Error(), "ALIBABA_CLOUD_CREDENTIALS_URI") {
+		t.Fatalf("err = %v, want a provision-time error", err)
+	}
+}
+
+func TestCredentialSanitize(t *testing.T) {
+	in := errors.New(`refresh credentials from GET http://127.0.0.1:1/c?token=abc failed: {"AccessKeyId":"id","AccessKeySecret":"` + testSecret + `","SecurityToken":"` + testToken + `"}, ` +
+		`x: sts_token = ` + testToken2 + ` access_key_secret=` + testSecret2)
+	out := sanitizeCredentialError(in).Error()
+	assertNoSecrets(t, "sanitized error", out)
+	if strings.Contains(out, "token=abc") || !strings.Contains(out, `"AccessKeyId":"id"`) {
+		t.Errorf("sanitized error = %q", out)
+	}
+}
