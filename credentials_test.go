@@ -2,12 +2,23 @@ package alidns
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -481,18 +492,19 @@ func (s *stsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		fmt.Fprint(w, "imds-session-token")
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, credPath):
+		if role := strings.TrimPrefix(r.URL.Path, credPath); role != "" && role != testRoleName {
+			http.NotFound(w, r)
+			return
+		}
 		if r.Header.Get("X-Aliyun-Ecs-Metadata-Token") != "imds-session-token" {
 			http.Error(w, "IMDSv2 token required", http.StatusUnauthorized)
 			return
 		}
-		switch role := strings.TrimPrefix(r.URL.Path, credPath); role {
-		case "":
+		if strings.TrimPrefix(r.URL.Path, credPath) == "" {
 			fmt.Fprint(w, testRoleName)
-		case testRoleName:
-			s.issue(w)
-		default:
-			http.NotFound(w, r)
+			return
 		}
+		s.issue(w)
 	default:
 		http.NotFound(w, r)
 	}
@@ -609,5 +621,321 @@ func TestCredentialSanitize(t *testing.T) {
 	assertNoSecrets(t, "sanitized error", out)
 	if strings.Contains(out, "token=abc") || !strings.Contains(out, `"AccessKeyId":"id"`) {
 		t.Errorf("sanitized error = %q", out)
+	}
+}
+
+// The ECS metadata service and STS are reached at fixed non-loopback
+// addresses (100.100.100.200, sts.aliyuncs.com) by credentials-go. Its
+// HTTP client clones http.DefaultTransport, whose Proxy is
+// http.ProxyFromEnvironment, so a test can divert those requests to a
+// loopback server acting as an HTTP proxy. ProxyFromEnvironment reads the
+// environment once per process, though, so such tests re-run themselves
+// in a child process whose environment sets the proxy from the start. The
+// child checks that the proxy is in effect before anything is fetched,
+// so nothing can reach the real addresses.
+
+// proxyChildEnv is set in the child process to the proxy URL.
+const proxyChildEnv = "ALIDNS_TEST_CREDENTIALS_PROXY"
+
+// runProxiedChild runs test name of this test binary in a child process
+// whose HTTP_PROXY and HTTPS_PROXY are proxyURL, with extra variables
+// added, and returns its combined output.
+func runProxiedChild(t *testing.T, name, proxyURL string, extra ...string) string {
+	t.Helper()
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch u := strings.ToUpper(k); {
+		case strings.HasSuffix(u, "_PROXY"), u == "REQUEST_METHOD", u == "SSL_CERT_FILE", u == "SSL_CERT_DIR",
+			strings.HasPrefix(u, "ALICLOUD_"), strings.HasPrefix(u, "ALIBABA_CLOUD_"), strings.HasPrefix(u, "ALIBABACLOUD_"):
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env, "HTTP_PROXY="+proxyURL, "HTTPS_PROXY="+proxyURL, proxyChildEnv+"="+proxyURL)
+	env = append(env, extra...)
+	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$", "-test.v", "-test.count=1", "-test.timeout=60s")
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child process: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "--- PASS: "+name) {
+		t.Fatalf("child process did not run %s:\n%s", name, out)
+	}
+	return string(out)
+}
+
+// requireProxy fails the (child) test unless requests to target go through
+// the loopback proxy given in the environment.
+func requireProxy(t *testing.T, target string) {
+	t.Helper()
+	want := os.Getenv(proxyChildEnv)
+	req, err := http.NewRequest(http.MethodGet, target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := http.ProxyFromEnvironment(req)
+	if err != nil || u == nil || "http://"+u.Host != want {
+		t.Fatalf("requests to %s would not go through the test proxy %s (got %v, %v); refusing to continue", target, want, u, err)
+	}
+}
+
+func TestCredentialECSRAMRole(t *testing.T) {
+	if os.Getenv(proxyChildEnv) != "" {
+		ecsRAMRoleChild(t)
+		return
+	}
+	imds := newSTSServer(t, time.Hour)
+	proxy := httptest.NewServer(imds)
+	defer proxy.Close()
+	out := runProxiedChild(t, "TestCredentialECSRAMRole", proxy.URL)
+	assertNoSecrets(t, "child output", out)
+
+	seen := imds.requests()
+	count := map[string]int{}
+	for _, r := range seen {
+		count[r]++
+		if !strings.Contains(r, " 100.100.100.200 ") {
+			t.Errorf("proxy saw a request not for the metadata service: %s", r)
+		}
+	}
+	for _, want := range []string{
+		"PUT 100.100.100.200 /latest/api/token",
+		"GET 100.100.100.200 /latest/meta-data/ram/security-credentials/" + testRoleName,
+		"GET 100.100.100.200 /latest/meta-data/ram/security-credentials/", // role discovery
+		"GET 100.100.100.200 /latest/meta-data/ram/security-credentials/missing-role",
+	} {
+		if count[want] == 0 {
+			t.Errorf("proxy did not see %q; saw %q", want, seen)
+		}
+	}
+	// ram_role: 2 fetches, ALICLOUD_RAM_ROLE: 1, default chain: 2.
+	if n := imds.fetches.Load(); n != 5 {
+		t.Errorf("metadata service issued %d credentials, want 5", n)
+	}
+}
+
+func ecsRAMRoleChild(t *testing.T) {
+	requireProxy(t, "http://100.100.100.200/latest/api/token")
+	setup := func(t *testing.T) {
+		isolateCredentialEnv(t)
+		unsetenv(t, "ALIBABA_CLOUD_ECS_METADATA_DISABLED")
+	}
+	t.Run("ram_role", func(t *testing.T) {
+		setup(t)
+		src := mustResolve(t, credentialOptions{RAMRole: testRoleName})
+		if got, want := src.Source(), "ECS RAM role "+testRoleName; got != want {
+			t.Errorf("Source() = %q, want %q", got, want)
+		}
+		c1 := mustCredential(t, src)
+		if !strings.HasPrefix(c1.AccessKeyID, testSTSPrefix) || c1.SecurityToken == "" {
+			t.Errorf("got %v, want STS credentials from the metadata service", c1)
+		}
+		if c := mustCredential(t, src); c.AccessKeyID != c1.AccessKeyID {
+			t.Errorf("got %v, want the cached %v", c, c1)
+		}
+		src.Invalidate()
+		if c := mustCredential(t, src); c.AccessKeyID == c1.AccessKeyID {
+			t.Errorf("after Invalidate got the old credential %v", c)
+		}
+	})
+	t.Run("ALICLOUD_RAM_ROLE", func(t *testing.T) {
+		setup(t)
+		t.Setenv("ALICLOUD_RAM_ROLE", testRoleName)
+		src := mustResolve(t, credentialOptions{})
+		if got, want := src.Source(), "ECS RAM role "+testRoleName; got != want {
+			t.Errorf("Source() = %q, want %q", got, want)
+		}
+	})
+	t.Run("default chain discovers the role", func(t *testing.T) {
+		setup(t)
+		src := mustResolve(t, credentialOptions{})
+		if got, want := src.Source(), "default credential chain (credentials-go): ecs_ram_role"; got != want {
+			t.Errorf("Source() = %q, want %q", got, want)
+		}
+		c1 := mustCredential(t, src)
+		src.Invalidate()
+		if c := mustCredential(t, src); c.AccessKeyID == c1.AccessKeyID || !strings.HasPrefix(c.AccessKeyID, testSTSPrefix) {
+			t.Errorf("after Invalidate got %v, want a fresh credential", c)
+		}
+	})
+	t.Run("unknown role", func(t *testing.T) {
+		setup(t)
+		_, err := resolveCredentials(credentialOptions{RAMRole: "missing-role"}, os.LookupEnv)
+		if err == nil || !strings.Contains(err.Error(), `ram_role is set to "missing-role"`) || !strings.Contains(err.Error(), "404") {
+			t.Fatalf("err = %v", err)
+		}
+		t.Logf("error: %v", err)
+	})
+}
+
+// testOIDCToken is the content of the fake RRSA token file.
+const testOIDCToken = "oidc-jwt-VALUE-1"
+
+// fakeSTS answers AssumeRoleWithOIDC like sts.aliyuncs.com.
+type fakeSTS struct {
+	t     *testing.T
+	calls atomic.Int64
+}
+
+func (f *fakeSTS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Query().Get("Action") != "AssumeRoleWithOIDC" {
+		http.Error(w, `{"Code":"InvalidAction"}`, http.StatusBadRequest)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if r.PostForm.Get("OIDCToken") != testOIDCToken || r.PostForm.Get("RoleArn") != "acs:ram::1234:role/caddy-dns" ||
+		r.PostForm.Get("OIDCProviderArn") != "acs:ram::1234:oidc-provider/ack-rrsa" {
+		http.Error(w, `{"Code":"InvalidParameter"}`, http.StatusBadRequest)
+		return
+	}
+	n := f.calls.Add(1)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"RequestId": fmt.Sprintf("req-%d", n),
+		"Credentials": map[string]string{
+			"AccessKeyId":     fmt.Sprintf("%soidc-%d", testSTSPrefix, n),
+			"AccessKeySecret": fmt.Sprintf("sts-secret-oidc-%d", n),
+			"SecurityToken":   fmt.Sprintf("sts-token-oidc-%d", n),
+			"Expiration":      time.Now().Add(time.Hour).UTC().Format("2006-01-02T15:04:05Z"),
+		},
+	})
+}
+
+// connectProxy is an HTTP proxy that tunnels every CONNECT to backend and
+// records the requested authorities.
+type connectProxy struct {
+	backend string
+	mu      sync.Mutex
+	seen    []string
+}
+
+func (p *connectProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	p.seen = append(p.seen, r.Method+" "+r.Host)
+	p.mu.Unlock()
+	if r.Method != http.MethodConnect {
+		http.Error(w, "only CONNECT", http.StatusMethodNotAllowed)
+		return
+	}
+	back, err := net.Dial("tcp", p.backend)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer back.Close()
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	_, _ = conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
+	done := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(back, brw)
+		close(done)
+	}()
+	_, _ = io.Copy(conn, back)
+	<-done
+}
+
+// selfSignedPEM returns a certificate for names and its key.
+func selfSignedPEM(t *testing.T, names ...string) (certPEM []byte, cert tls.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: names[0]},
+		DNSNames:              names,
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// TestCredentialOIDC tests RRSA: credentials-go calls STS
+// AssumeRoleWithOIDC at https://sts.aliyuncs.com. The child process
+// reaches it through a loopback CONNECT proxy that tunnels to a local TLS
+// server whose self-signed certificate for sts.aliyuncs.com is the only
+// root the child trusts (SSL_CERT_FILE).
+func TestCredentialOIDC(t *testing.T) {
+	if os.Getenv(proxyChildEnv) != "" {
+		oidcChild(t)
+		return
+	}
+	certPEM, cert := selfSignedPEM(t, "sts.aliyuncs.com")
+	sts := &fakeSTS{t: t}
+	backend := httptest.NewUnstartedServer(sts)
+	backend.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	backend.StartTLS()
+	defer backend.Close()
+	cp := &connectProxy{backend: backend.Listener.Addr().String()}
+	proxy := httptest.NewServer(cp)
+	defer proxy.Close()
+
+	dir := t.TempDir()
+	certFile := filepath.Join(dir, "roots.pem")
+	writeFile(t, certFile, string(certPEM))
+	tokenFile := filepath.Join(dir, "token")
+	writeFile(t, tokenFile, testOIDCToken)
+	out := runProxiedChild(t, "TestCredentialOIDC", proxy.URL,
+		"SSL_CERT_FILE="+certFile, "SSL_CERT_DIR="+dir,
+		"ALIDNS_TEST_OIDC_TOKEN_FILE="+tokenFile)
+	assertNoSecrets(t, "child output", out)
+	if strings.Contains(out, testOIDCToken) {
+		t.Error("child output contains the OIDC token")
+	}
+	cp.mu.Lock()
+	seen := cp.seen
+	cp.mu.Unlock()
+	if len(seen) == 0 {
+		t.Error("the proxy saw no request")
+	}
+	for _, s := range seen {
+		if s != "CONNECT sts.aliyuncs.com:443" {
+			t.Errorf("proxy saw %q, want only CONNECT sts.aliyuncs.com:443", s)
+		}
+	}
+	// resolve + Invalidate.
+	if n := sts.calls.Load(); n != 2 {
+		t.Errorf("STS was called %d times, want 2", n)
+	}
+}
+
+func oidcChild(t *testing.T) {
+	requireProxy(t, "https://sts.aliyuncs.com/")
+	isolateCredentialEnv(t)
+	t.Setenv("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::1234:role/caddy-dns")
+	t.Setenv("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "acs:ram::1234:oidc-provider/ack-rrsa")
+	t.Setenv("ALIBABA_CLOUD_OIDC_TOKEN_FILE", os.Getenv("ALIDNS_TEST_OIDC_TOKEN_FILE"))
+	src := mustResolve(t, credentialOptions{})
+	if got, want := src.Source(), "default credential chain (credentials-go): oidc_role_arn"; got != want {
+		t.Errorf("Source() = %q, want %q", got, want)
+	}
+	c1 := mustCredential(t, src)
+	if c1.AccessKeyID != testSTSPrefix+"oidc-1" || c1.AccessKeySecret != "sts-secret-oidc-1" || c1.SecurityToken != "sts-token-oidc-1" {
+		t.Errorf("got %v", c1)
+	}
+	if c := mustCredential(t, src); c.AccessKeyID != c1.AccessKeyID {
+		t.Errorf("got %v, want the cached credential", c)
+	}
+	src.Invalidate()
+	if c := mustCredential(t, src); c.AccessKeyID != testSTSPrefix+"oidc-2" {
+		t.Errorf("after Invalidate got %v, want a fresh credential", c)
 	}
 }
