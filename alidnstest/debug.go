@@ -1,0 +1,146 @@
+package alidnstest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+)
+
+// The /_sim/ endpoints are unauthenticated helpers for test harnesses that
+// run the simulator in another process. They are not part of the Alidns API:
+//
+//	GET    /_sim/state                 Snapshot (zones and records) as JSON
+//	GET    /_sim/zones                 []ZoneInfo
+//	GET    /_sim/records?zone=NAME     []Record of one zone (creation order)
+//	GET    /_sim/calls[?action=NAME]   {"Total":n,"ByAction":{...},"Calls":[...]}
+//	DELETE /_sim/calls                 clear the call log
+//	GET    /_sim/faults                current Faults
+//	POST   /_sim/faults                replace Faults (JSON; durations as "250ms")
+//	POST   /_sim/fail-next             {"Action","Code","Status","Mode":"before|after-apply|drop-after-apply"}
+
+// ZoneInfo describes a zone of the simulated state.
+type ZoneInfo struct {
+	Name     string  `json:"Name"`     // Unicode DomainName
+	PunyCode string  `json:"PunyCode"` // ASCII form
+	Edition  Edition `json:"Edition"`
+	Foreign  bool    `json:"Foreign"`
+}
+
+// Snapshot is a copy of the whole simulated state.
+type Snapshot struct {
+	Zones   []ZoneInfo `json:"Zones"`
+	Records []Record   `json:"Records"`
+}
+
+// Snapshot returns a copy of all zones (sorted by name) and records
+// (creation order).
+func (s *Server) Snapshot() Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var snap Snapshot
+	for _, z := range s.st.zones {
+		snap.Zones = append(snap.Zones, ZoneInfo{z.name, z.ascii, z.edition, z.foreign})
+	}
+	sort.Slice(snap.Zones, func(i, j int) bool { return snap.Zones[i].PunyCode < snap.Zones[j].PunyCode })
+	recs := make([]*record, 0, len(s.st.records))
+	for _, r := range s.st.records {
+		recs = append(recs, r)
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].seq < recs[j].seq })
+	snap.Records = make([]Record, 0, len(recs))
+	for _, r := range recs {
+		snap.Records = append(snap.Records, r.Record)
+	}
+	return snap
+}
+
+// FailSpec is the JSON body of POST /_sim/fail-next.
+type FailSpec struct {
+	Action string `json:"Action"`
+	Code   string `json:"Code"`
+	Status int    `json:"Status"`
+	Mode   string `json:"Mode"` // "before" (default), "after-apply", "drop-after-apply"
+}
+
+// Apply queues the scripted fault on s.
+func (f FailSpec) Apply(s *Server) error {
+	switch f.Mode {
+	case "", "before":
+		if f.Code == "" {
+			return fmt.Errorf("fail-next: Code is required")
+		}
+		s.FailNext(f.Action, f.Code, f.Status)
+	case "after-apply":
+		if f.Code == "" {
+			return fmt.Errorf("fail-next: Code is required")
+		}
+		s.FailNextAfterApply(f.Action, f.Code, f.Status)
+	case "drop-after-apply":
+		s.DropNextAfterApply(f.Action)
+	default:
+		return fmt.Errorf("fail-next: unknown Mode %q", f.Mode)
+	}
+	return nil
+}
+
+func (s *Server) serveDebug(w http.ResponseWriter, r *http.Request) {
+	fail := func(status int, err error) {
+		writeJSON(w, status, map[string]string{"Error": err.Error()}, "")
+	}
+	switch path := strings.TrimPrefix(r.URL.Path, "/_sim/"); {
+	case path == "state" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, s.Snapshot(), "")
+	case path == "zones" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, s.Snapshot().Zones, "")
+	case path == "records" && r.Method == http.MethodGet:
+		z := r.URL.Query().Get("zone")
+		if z == "" {
+			fail(http.StatusBadRequest, fmt.Errorf("query parameter zone is required"))
+			return
+		}
+		recs := s.Records(z)
+		if recs == nil {
+			recs = []Record{}
+		}
+		writeJSON(w, http.StatusOK, recs, "")
+	case path == "calls" && r.Method == http.MethodGet:
+		action := r.URL.Query().Get("action")
+		calls := []Call{}
+		by := map[string]int{}
+		for _, c := range s.Calls() {
+			by[c.Action]++
+			if action == "" || c.Action == action {
+				calls = append(calls, c)
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"Total": len(calls), "ByAction": by, "Calls": calls}, "")
+	case path == "calls" && r.Method == http.MethodDelete:
+		s.ResetCalls()
+		w.WriteHeader(http.StatusNoContent)
+	case path == "faults" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, s.CurrentFaults(), "")
+	case path == "faults" && r.Method == http.MethodPost:
+		var f Faults
+		if err := json.NewDecoder(r.Body).Decode(&f); err != nil {
+			fail(http.StatusBadRequest, fmt.Errorf("decode faults: %w", err))
+			return
+		}
+		s.SetFaults(f)
+		writeJSON(w, http.StatusOK, f, "")
+	case path == "fail-next" && r.Method == http.MethodPost:
+		var f FailSpec
+		if err := json.NewDecoder(r.Body).Decode(&f); err != nil {
+			fail(http.StatusBadRequest, fmt.Errorf("decode fail-next: %w", err))
+			return
+		}
+		if err := f.Apply(s); err != nil {
+			fail(http.StatusBadRequest, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		fail(http.StatusNotFound, fmt.Errorf("unknown simulator endpoint %s %s", r.Method, r.URL.Path))
+	}
+}
