@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddy-alidns/alidns/alidnstest"
 	"github.com/caddy-alidns/alidns/internal/api"
 )
 
@@ -42,7 +43,7 @@ const (
 	testSTSPrefix = "STS.test-"
 )
 
-var allTestSecrets = []string{testSecret, testToken, testSecret2, testToken2, "sts-secret-", "sts-token-"}
+var allTestSecrets = []string{testSecret, testToken, testSecret2, testToken2, "sts-secret-", "sts-token-", "sim-sts-secret-", "sim-sts-token-", testOIDCToken}
 
 // unsetenv removes name from the environment for the duration of the
 // test, restoring it afterwards.
@@ -440,7 +441,6 @@ func TestCredentialINIFile(t *testing.T) {
 // credentials-go credentials URI (and, with ecs, of the ECS instance
 // metadata service), counting how often they are fetched.
 type stsServer struct {
-	t       *testing.T
 	ttl     atomic.Int64 // lifetime of issued credentials, in seconds
 	fetches atomic.Int64
 	fail    atomic.Bool
@@ -449,8 +449,8 @@ type stsServer struct {
 	seen []string // "METHOD host path" of every request
 }
 
-func newSTSServer(t *testing.T, ttl time.Duration) *stsServer {
-	s := &stsServer{t: t}
+func newSTSServer(ttl time.Duration) *stsServer {
+	s := &stsServer{}
 	s.ttl.Store(int64(ttl / time.Second))
 	return s
 }
@@ -518,7 +518,7 @@ func (s *stsServer) requests() []string {
 
 func TestCredentialURI(t *testing.T) {
 	isolateCredentialEnv(t)
-	sts := newSTSServer(t, time.Hour)
+	sts := newSTSServer(time.Hour)
 	srv := httptest.NewServer(sts)
 	defer srv.Close()
 	t.Setenv("ALIBABA_CLOUD_CREDENTIALS_URI", srv.URL+"/credentials?auth=uri-query-secret")
@@ -686,7 +686,7 @@ func TestCredentialECSRAMRole(t *testing.T) {
 		ecsRAMRoleChild(t)
 		return
 	}
-	imds := newSTSServer(t, time.Hour)
+	imds := newSTSServer(time.Hour)
 	proxy := httptest.NewServer(imds)
 	defer proxy.Close()
 	out := runProxiedChild(t, "TestCredentialECSRAMRole", proxy.URL)
@@ -773,9 +773,10 @@ func ecsRAMRoleChild(t *testing.T) {
 // testOIDCToken is the content of the fake RRSA token file.
 const testOIDCToken = "oidc-jwt-VALUE-1"
 
-// fakeSTS answers AssumeRoleWithOIDC like sts.aliyuncs.com.
+// fakeSTS answers AssumeRoleWithOIDC like sts.aliyuncs.com, issuing
+// temporary credentials of the simulator sim.
 type fakeSTS struct {
-	t     *testing.T
+	sim   *alidnstest.Server
 	calls atomic.Int64
 }
 
@@ -794,14 +795,15 @@ func (f *fakeSTS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n := f.calls.Add(1)
+	c := f.sim.IssueSTS(time.Hour)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"RequestId": fmt.Sprintf("req-%d", n),
 		"Credentials": map[string]string{
-			"AccessKeyId":     fmt.Sprintf("%soidc-%d", testSTSPrefix, n),
-			"AccessKeySecret": fmt.Sprintf("sts-secret-oidc-%d", n),
-			"SecurityToken":   fmt.Sprintf("sts-token-oidc-%d", n),
-			"Expiration":      time.Now().Add(time.Hour).UTC().Format("2006-01-02T15:04:05Z"),
+			"AccessKeyId":     c.AccessKeyID,
+			"AccessKeySecret": c.AccessKeySecret,
+			"SecurityToken":   c.SecurityToken,
+			"Expiration":      c.Expiration.UTC().Format("2006-01-02T15:04:05Z"),
 		},
 	})
 }
@@ -872,14 +874,17 @@ func selfSignedPEM(t *testing.T, names ...string) (certPEM []byte, cert tls.Cert
 // AssumeRoleWithOIDC at https://sts.aliyuncs.com. The child process
 // reaches it through a loopback CONNECT proxy that tunnels to a local TLS
 // server whose self-signed certificate for sts.aliyuncs.com is the only
-// root the child trusts (SSL_CERT_FILE).
+// root the child trusts (SSL_CERT_FILE). The child then calls the
+// simulator with the credentials.
 func TestCredentialOIDC(t *testing.T) {
 	if os.Getenv(proxyChildEnv) != "" {
 		oidcChild(t)
 		return
 	}
+	sim := alidnstest.NewServer(alidnstest.WithoutDNS(), alidnstest.WithDefaultCredentials(false))
+	defer sim.Close()
 	certPEM, cert := selfSignedPEM(t, "sts.aliyuncs.com")
-	sts := &fakeSTS{t: t}
+	sts := &fakeSTS{sim: sim}
 	backend := httptest.NewUnstartedServer(sts)
 	backend.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	backend.StartTLS()
@@ -895,7 +900,7 @@ func TestCredentialOIDC(t *testing.T) {
 	writeFile(t, tokenFile, testOIDCToken)
 	out := runProxiedChild(t, "TestCredentialOIDC", proxy.URL,
 		"SSL_CERT_FILE="+certFile, "SSL_CERT_DIR="+dir,
-		"ALIDNS_TEST_OIDC_TOKEN_FILE="+tokenFile)
+		"ALIDNS_TEST_OIDC_TOKEN_FILE="+tokenFile, simURLEnv+"="+sim.URL)
 	assertNoSecrets(t, "child output", out)
 	if strings.Contains(out, testOIDCToken) {
 		t.Error("child output contains the OIDC token")
@@ -915,6 +920,10 @@ func TestCredentialOIDC(t *testing.T) {
 	if n := sts.calls.Load(); n != 2 {
 		t.Errorf("STS was called %d times, want 2", n)
 	}
+	calls := lastCalls(sim, "DescribeDomains", 10)
+	if len(calls) != 2 || calls[0].Code != "" || calls[1].Code != "" || calls[0].AccessKeyID == calls[1].AccessKeyID {
+		t.Errorf("want two successful DescribeDomains calls with different STS keys, got %+v", calls)
+	}
 }
 
 func oidcChild(t *testing.T) {
@@ -928,14 +937,189 @@ func oidcChild(t *testing.T) {
 		t.Errorf("Source() = %q, want %q", got, want)
 	}
 	c1 := mustCredential(t, src)
-	if c1.AccessKeyID != testSTSPrefix+"oidc-1" || c1.AccessKeySecret != "sts-secret-oidc-1" || c1.SecurityToken != "sts-token-oidc-1" {
-		t.Errorf("got %v", c1)
+	if !strings.HasPrefix(c1.AccessKeyID, "STS.") || c1.SecurityToken == "" {
+		t.Errorf("got %v, want STS credentials", c1)
 	}
 	if c := mustCredential(t, src); c.AccessKeyID != c1.AccessKeyID {
 		t.Errorf("got %v, want the cached credential", c)
 	}
+	describeDomains(t, os.Getenv(simURLEnv), src, nil)
 	src.Invalidate()
-	if c := mustCredential(t, src); c.AccessKeyID != testSTSPrefix+"oidc-2" {
+	if c := mustCredential(t, src); c.AccessKeyID == c1.AccessKeyID {
 		t.Errorf("after Invalidate got %v, want a fresh credential", c)
+	}
+	describeDomains(t, os.Getenv(simURLEnv), src, nil)
+}
+
+// simClock is an adjustable clock for the simulator and the API client.
+type simClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *simClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *simClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+// describeDomains makes one signed API call to endpoint with src.
+func describeDomains(t *testing.T, endpoint string, src api.CredentialProvider, now func() time.Time) {
+	t.Helper()
+	c := &api.Client{Endpoint: endpoint, Credentials: src, Now: now}
+	var out struct {
+		TotalCount int64
+	}
+	if err := c.Do(context.Background(), "DescribeDomains", nil, &out); err != nil {
+		assertNoSecrets(t, "API error", err.Error())
+		t.Fatalf("DescribeDomains: %v", err)
+	}
+}
+
+// lastCalls returns the simulator's last n calls of action.
+func lastCalls(sim *alidnstest.Server, action string, n int) []alidnstest.Call {
+	var calls []alidnstest.Call
+	for _, c := range sim.Calls() {
+		if c.Action == action {
+			calls = append(calls, c)
+		}
+	}
+	if len(calls) > n {
+		calls = calls[len(calls)-n:]
+	}
+	return calls
+}
+
+// TestCredentialSignedRequests checks that requests signed with the
+// credential of each source are accepted by the Alidns simulator, and
+// that expired or revoked temporary credentials are replaced.
+func TestCredentialSignedRequests(t *testing.T) {
+	clock := &simClock{}
+	sim := alidnstest.NewServer(alidnstest.WithoutDNS(), alidnstest.WithClock(clock.Now), alidnstest.WithDefaultCredentials(false))
+	defer sim.Close()
+	sim.AddAccessKey(testKeyID, testSecret)
+	sim.AddAccessKey(testKeyID2, testSecret2)
+	sts := sim.IssueSTS(time.Hour)
+
+	static := []struct {
+		name  string
+		opts  credentialOptions
+		env   map[string]string
+		files map[string]string // relative to HOME
+	}{
+		{name: "config", opts: credentialOptions{AccessKeyID: testKeyID, AccessKeySecret: testSecret}},
+		{name: "config STS", opts: credentialOptions{AccessKeyID: sts.AccessKeyID, AccessKeySecret: sts.AccessKeySecret, SecurityToken: sts.SecurityToken}},
+		{name: "ALICLOUD env", env: map[string]string{"ALICLOUD_ACCESS_KEY": testKeyID, "ALICLOUD_SECRET_KEY": testSecret}},
+		{name: "ALICLOUD env STS", env: map[string]string{"ALICLOUD_ACCESS_KEY": sts.AccessKeyID, "ALICLOUD_SECRET_KEY": sts.AccessKeySecret, "ALICLOUD_SECURITY_TOKEN": sts.SecurityToken}},
+		{name: "ALIBABA_CLOUD env", env: map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": testKeyID2, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": testSecret2}},
+		{name: "CLI profile AK", env: map[string]string{"ALIBABA_CLOUD_CLI_PROFILE_DISABLED": ""}, files: map[string]string{".aliyun/config.json": cliConfig}},
+		{name: "CLI profile StsToken", opts: credentialOptions{Profile: "sim-sts"}, env: map[string]string{"ALIBABA_CLOUD_CLI_PROFILE_DISABLED": ""},
+			files: map[string]string{".aliyun/config.json": `{"current": "x", "profiles": [{"name": "sim-sts", "mode": "StsToken", "access_key_id": "` +
+				sts.AccessKeyID + `", "access_key_secret": "` + sts.AccessKeySecret + `", "sts_token": "` + sts.SecurityToken + `"}]}`}},
+		{name: "INI credentials file", files: map[string]string{".alibabacloud/credentials": iniCredentials}},
+		{name: "INI profile option", opts: credentialOptions{Profile: "other"}, files: map[string]string{".alibabacloud/credentials": iniCredentials}},
+	}
+	for _, tt := range static {
+		t.Run(tt.name, func(t *testing.T) {
+			home := isolateCredentialEnv(t)
+			unsetenv(t, "ALIBABA_CLOUD_CONFIG_FILE")
+			unsetenv(t, "ALIBABA_CLOUD_CREDENTIALS_FILE")
+			for k, v := range tt.env {
+				if v == "" {
+					unsetenv(t, k)
+				} else {
+					t.Setenv(k, v)
+				}
+			}
+			for name, content := range tt.files {
+				writeFile(t, filepath.Join(home, name), content)
+			}
+			src := mustResolve(t, tt.opts)
+			describeDomains(t, sim.URL, src, clock.Now)
+			t.Logf("accepted: %s", src.Source())
+		})
+	}
+
+	t.Run("credentials URI", func(t *testing.T) {
+		isolateCredentialEnv(t)
+		t.Setenv("ALIBABA_CLOUD_CREDENTIALS_URI", sim.URL+"/credentials-uri")
+		src := mustResolve(t, credentialOptions{})
+		describeDomains(t, sim.URL, src, clock.Now)
+		first := lastCalls(sim, "DescribeDomains", 1)[0]
+		if first.Code != "" || !strings.HasPrefix(first.AccessKeyID, "STS.") {
+			t.Fatalf("first call: %+v", first)
+		}
+
+		// The simulator's clock moves past the expiration: the token is
+		// refused as expired, the client invalidates, and the retry uses
+		// a fresh credential from the URI.
+		clock.Advance(2 * time.Hour)
+		describeDomains(t, sim.URL, src, clock.Now)
+		calls := lastCalls(sim, "DescribeDomains", 2)
+		if calls[0].Code != "InvalidSecurityToken.Expired" || calls[0].AccessKeyID != first.AccessKeyID ||
+			calls[1].Code != "" || calls[1].AccessKeyID == first.AccessKeyID {
+			t.Errorf("want an expired call then a successful one with a new key, got %+v", calls)
+		}
+
+		// A revoked temporary key is replaced the same way.
+		sim.RevokeAccessKey(calls[1].AccessKeyID)
+		describeDomains(t, sim.URL, src, clock.Now)
+		calls = lastCalls(sim, "DescribeDomains", 2)
+		if calls[0].Code != "InvalidAccessKeyId.NotFound" || calls[1].Code != "" || calls[1].AccessKeyID == calls[0].AccessKeyID {
+			t.Errorf("want a refused call then a successful one with a new key, got %+v", calls)
+		}
+
+		// Credentials issued with less than three minutes to live are
+		// refreshed before each use. (credentials-go compares their
+		// Expiration with the local clock, so undo the skew first.)
+		clock.Advance(-2 * time.Hour)
+		sim.SetSTSTTL(100 * time.Second)
+		src.Invalidate()
+		describeDomains(t, sim.URL, src, clock.Now)
+		describeDomains(t, sim.URL, src, clock.Now)
+		calls = lastCalls(sim, "DescribeDomains", 2)
+		if calls[0].Code != "" || calls[1].Code != "" || calls[0].AccessKeyID == calls[1].AccessKeyID {
+			t.Errorf("want two successful calls with different keys, got %+v", calls)
+		}
+		sim.SetSTSTTL(time.Hour)
+	})
+}
+
+// simURLEnv passes the simulator URL to a child process.
+const simURLEnv = "ALIDNS_TEST_SIM_URL"
+
+// TestCredentialSignedRequestsECS resolves an ECS RAM role from the
+// simulator's metadata endpoints (reached through HTTP_PROXY = the
+// simulator, in a child process) and calls the simulator with it.
+func TestCredentialSignedRequestsECS(t *testing.T) {
+	if os.Getenv(proxyChildEnv) != "" {
+		requireProxy(t, "http://100.100.100.200/latest/api/token")
+		for _, opts := range []credentialOptions{{RAMRole: alidnstest.DefaultIMDSRole}, {}} {
+			isolateCredentialEnv(t)
+			unsetenv(t, "ALIBABA_CLOUD_ECS_METADATA_DISABLED")
+			src := mustResolve(t, opts)
+			describeDomains(t, os.Getenv(simURLEnv), src, nil)
+			t.Logf("accepted: %s", src.Source())
+		}
+		return
+	}
+	sim := alidnstest.NewServer(alidnstest.WithoutDNS(), alidnstest.WithDefaultCredentials(false))
+	defer sim.Close()
+	out := runProxiedChild(t, "TestCredentialSignedRequestsECS", sim.URL, simURLEnv+"="+sim.URL)
+	assertNoSecrets(t, "child output", out)
+	calls := lastCalls(sim, "DescribeDomains", 10)
+	if len(calls) != 2 {
+		t.Fatalf("simulator saw %d DescribeDomains calls, want 2: %+v", len(calls), calls)
+	}
+	for _, c := range calls {
+		if c.Code != "" || !strings.HasPrefix(c.AccessKeyID, "STS.") {
+			t.Errorf("call %+v, want success with an STS key", c)
+		}
 	}
 }
