@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -138,9 +139,17 @@ var credentialCodes = map[string]bool{
 // JSON answer into out (which may be nil). It retries what is safe to
 // retry (see RetryPolicy) and returns an *Error for API errors.
 func (c *Client) Do(ctx context.Context, action string, params url.Values, out any) error {
+	return c.DoSerial(ctx, nil, action, params, out)
+}
+
+// DoSerial is Do with each attempt's request made while holding lock (if
+// not nil), which is released during backoff sleeps: AliDNS answers
+// LastOperationNotFinished to overlapping writes in one zone, so writes to
+// a zone are serialised without blocking other zones or reads.
+func (c *Client) DoSerial(ctx context.Context, lock sync.Locker, action string, params url.Values, out any) error {
 	start := time.Now()
 	call := Call{Action: action, Params: params}
-	err := c.do(ctx, action, params, out, &call)
+	err := c.do(ctx, lock, action, params, out, &call)
 	call.Duration = time.Since(start)
 	call.Err = err
 	if c.Observe != nil {
@@ -149,7 +158,7 @@ func (c *Client) Do(ctx context.Context, action string, params url.Values, out a
 	return err
 }
 
-func (c *Client) do(ctx context.Context, action string, params url.Values, out any, call *Call) error {
+func (c *Client) do(ctx context.Context, lock sync.Locker, action string, params url.Values, out any, call *Call) error {
 	if c.Credentials == nil {
 		return fmt.Errorf("alidns %s: no credentials configured", action)
 	}
@@ -178,7 +187,13 @@ func (c *Client) do(ctx context.Context, action string, params url.Values, out a
 		if err != nil {
 			return fmt.Errorf("alidns %s: getting credentials: %w", action, err)
 		}
+		if lock != nil {
+			lock.Lock()
+		}
 		requestID, status, body, sendErr := c.send(ctx, hc, base, action, query, params, cred)
+		if lock != nil {
+			lock.Unlock()
+		}
 		call.RequestID = requestID
 		var retry bool
 		var apiErr *Error

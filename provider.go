@@ -1,0 +1,528 @@
+package alidns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libdns/libdns"
+	"go.uber.org/zap"
+
+	"github.com/caddy-alidns/alidns/internal/api"
+)
+
+const (
+	// defaultTTL is used for records given without a TTL: 600 s is the
+	// minimum of the Free and Personal editions, so every edition accepts
+	// it and no lookup of the zone's edition is needed.
+	defaultTTL = 600
+	// maxTTL is AliDNS's upper bound on every edition.
+	maxTTL = 86400
+	// defaultLine is AliDNS's default resolution line.
+	defaultLine = "default"
+	// envEndpoint overrides the API endpoint when the config sets none.
+	envEndpoint = "ALIDNS_ENDPOINT"
+)
+
+// Provider manages records of zones hosted in Alibaba Cloud DNS (AliDNS)
+// through its API. It implements the libdns interfaces RecordGetter,
+// RecordAppender, RecordSetter, RecordDeleter and ZoneLister, and is the
+// Caddy module dns.providers.alidns.
+//
+// The zero value works when credentials are in the environment; a
+// Provider is safe for concurrent use and must not be copied after first
+// use. Writes to one zone are serialised in-process (AliDNS refuses
+// overlapping writes to a zone); reads are not.
+type Provider struct {
+	// AccessKeyID, AccessKeySecret and SecurityToken (STS only) are an
+	// explicit AccessKey. When empty, credentials come from the
+	// environment (ALICLOUD_ACCESS_KEY/ALICLOUD_SECRET_KEY, then
+	// ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET), then
+	// from Alibaba Cloud's default credential chain.
+	AccessKeyID     string `json:"access_key_id,omitempty"`
+	AccessKeySecret string `json:"access_key_secret,omitempty"`
+	SecurityToken   string `json:"security_token,omitempty"`
+	// Profile selects a profile of ~/.aliyun/config.json or
+	// ~/.alibabacloud/credentials.
+	Profile string `json:"profile,omitempty"`
+	// RAMRole is the RAM role of the ECS instance this runs on; its
+	// temporary credentials are fetched and renewed from the instance
+	// metadata service.
+	RAMRole string `json:"ram_role,omitempty"`
+	// RegionID is accepted for compatibility with earlier AliDNS modules.
+	// It does not change the endpoint: AliDNS is a central service and
+	// some regional endpoints are unusable. Set Endpoint to use one.
+	RegionID string `json:"region_id,omitempty"`
+	// Endpoint is the API endpoint, e.g. https://alidns.aliyuncs.com (the
+	// default, which serves China and international accounts alike) or
+	// http://127.0.0.1:8081 for a simulator. Falls back to $ALIDNS_ENDPOINT.
+	Endpoint string `json:"endpoint,omitempty"`
+	// TTL is given to records created without one (default 600 s).
+	TTL time.Duration `json:"ttl,omitempty"`
+	// Line is the AliDNS resolution line of records this provider writes
+	// (default "default").
+	Line string `json:"line,omitempty"`
+	// HTTPTimeout bounds each HTTP request (default 10 s).
+	HTTPTimeout time.Duration `json:"http_timeout,omitempty"`
+
+	// HTTPClient, when set, sends the API requests (custom transport,
+	// proxy or CA pool).
+	HTTPClient *http.Client `json:"-"`
+	// Retry overrides the retry policy (zero value: the client default).
+	Retry api.RetryPolicy `json:"-"`
+
+	mu     sync.Mutex
+	api    *api.Client
+	creds  *credentialSource
+	logger *zap.Logger
+	zones  sync.Map // API zone name -> *zoneState
+}
+
+// client returns the API client, building it on first use so the
+// provider needs no separate provisioning step outside Caddy.
+func (p *Provider) client() (*api.Client, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.api != nil {
+		return p.api, nil
+	}
+	return p.setupLocked(os.LookupEnv)
+}
+
+func (p *Provider) setupLocked(lookupEnv func(string) (string, bool)) (*api.Client, error) {
+	creds, err := resolveCredentials(credentialOptions{
+		AccessKeyID:     p.AccessKeyID,
+		AccessKeySecret: p.AccessKeySecret,
+		SecurityToken:   p.SecurityToken,
+		Profile:         p.Profile,
+		RAMRole:         p.RAMRole,
+	}, lookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	endpoint := p.Endpoint
+	if endpoint == "" {
+		endpoint, _ = lookupEnv(envEndpoint)
+	}
+	if endpoint == "" {
+		endpoint = api.DefaultEndpoint
+	}
+	u, err := api.ParseEndpoint(endpoint)
+	if err != nil {
+		return nil, err
+	}
+	if p.TTL < 0 || p.TTL > maxTTL*time.Second {
+		return nil, fmt.Errorf("ttl %s is outside AliDNS's range (600 s to 86400 s; 1 s on Enterprise Ultimate)", p.TTL)
+	}
+	if p.HTTPTimeout < 0 {
+		return nil, fmt.Errorf("http_timeout %s is negative", p.HTTPTimeout)
+	}
+	hc := p.HTTPClient
+	if hc == nil {
+		hc = api.NewHTTPClient(0, p.HTTPTimeout)
+	}
+	p.creds = creds
+	p.api = &api.Client{
+		Endpoint:    u.String(),
+		HTTPClient:  hc,
+		Credentials: creds,
+		Retry:       p.Retry,
+		Observe:     p.observe,
+	}
+	return p.api, nil
+}
+
+func (p *Provider) log() *zap.Logger {
+	if p.logger == nil {
+		return zap.NewNop()
+	}
+	return p.logger
+}
+
+// observe logs every API call at debug level: never parameters that could
+// be secret (there are none in AliDNS business parameters; credentials
+// travel in headers only).
+func (p *Provider) observe(c api.Call) {
+	l := p.log()
+	if ce := l.Check(zap.DebugLevel, "api call"); ce != nil {
+		fields := []zap.Field{
+			zap.String("action", c.Action),
+			zap.Duration("duration", c.Duration),
+			zap.Int("attempts", c.Attempts),
+			zap.String("request_id", c.RequestID),
+		}
+		for _, k := range []string{"DomainName", "RR", "Type", "RecordId", "SubDomain", "PageNumber"} {
+			if v := c.Params.Get(k); v != "" {
+				fields = append(fields, zap.String(strings.ToLower(k), v))
+			}
+		}
+		if c.Throttled > 0 {
+			fields = append(fields, zap.Int("throttled", c.Throttled))
+		}
+		if c.Err != nil {
+			fields = append(fields, zap.Error(c.Err))
+		}
+		ce.Write(fields...)
+	}
+}
+
+func (p *Provider) line() string {
+	if p.Line == "" {
+		return defaultLine
+	}
+	return p.Line
+}
+
+func (p *Provider) defaultTTL() int64 {
+	if p.TTL > 0 {
+		return int64(p.TTL / time.Second)
+	}
+	return defaultTTL
+}
+
+type recordsPage struct {
+	TotalCount    int64 `json:"TotalCount"`
+	DomainRecords struct {
+		Record []apiRecord `json:"Record"`
+	} `json:"DomainRecords"`
+}
+
+const (
+	recordsPageSize    = 500 // DescribeDomainRecords maximum
+	subDomainsPageSize = 100 // DescribeSubDomainRecords maximum
+)
+
+// GetRecords returns every enabled record of the zone, on all resolution
+// lines, as libdns typed structs (libdns.RR for types libdns does not
+// model, such as REDIRECT_URL), with names relative to the zone. Disabled
+// records do not resolve and are left out.
+func (p *Provider) GetRecords(ctx context.Context, zone string) ([]libdns.Record, error) {
+	c, z, err := p.prepare(zone)
+	if err != nil {
+		return nil, err
+	}
+	fetch := func(page int) (recordsPage, error) {
+		var out recordsPage
+		err := c.Do(ctx, "DescribeDomainRecords", url.Values{
+			"DomainName": {z},
+			"PageNumber": {strconv.Itoa(page)},
+			"PageSize":   {strconv.Itoa(recordsPageSize)},
+		}, &out)
+		return out, err
+	}
+	pages, err := fetchPages(recordsPageSize, fetch, func(p recordsPage) int64 { return p.TotalCount })
+	if err != nil {
+		return nil, p.explainZoneError(ctx, c, z, fmt.Errorf("getting records of zone %s: %w", z, err))
+	}
+	var out []libdns.Record
+	seen := make(map[string]bool)
+	for _, pg := range pages {
+		for _, r := range pg.DomainRecords.Record {
+			// Records added while paging shift later pages; a record seen
+			// twice is listed once.
+			if !enabled(r) || seen[r.RecordID] {
+				continue
+			}
+			seen[r.RecordID] = true
+			out = append(out, fromAPI(r))
+		}
+	}
+	return out, nil
+}
+
+func enabled(r apiRecord) bool { return r.Status == "" || strings.EqualFold(r.Status, "ENABLE") }
+
+// prepare returns the client and the zone in API form.
+func (p *Provider) prepare(zone string) (*api.Client, string, error) {
+	c, err := p.client()
+	if err != nil {
+		return nil, "", err
+	}
+	z, err := apiZone(zone)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, z, nil
+}
+
+// recordsAt lists the records named rr in zone (all types and lines) with
+// DescribeSubDomainRecords, which matches the name exactly.
+func (p *Provider) recordsAt(ctx context.Context, c *api.Client, zone, rr string) ([]apiRecord, error) {
+	fetch := func(page int) (recordsPage, error) {
+		var out recordsPage
+		err := c.Do(ctx, "DescribeSubDomainRecords", url.Values{
+			"SubDomain":  {subDomain(rr, zone)},
+			"DomainName": {zone},
+			"PageNumber": {strconv.Itoa(page)},
+			"PageSize":   {strconv.Itoa(subDomainsPageSize)},
+		}, &out)
+		return out, err
+	}
+	pages, err := fetchPages(subDomainsPageSize, fetch, func(p recordsPage) int64 { return p.TotalCount })
+	if err != nil {
+		return nil, p.explainZoneError(ctx, c, zone, fmt.Errorf("looking up records at %s: %w", subDomain(rr, zone), err))
+	}
+	var out []apiRecord
+	for _, pg := range pages {
+		for _, r := range pg.DomainRecords.Record {
+			if strings.EqualFold(r.RR, rr) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// prepared is one input record converted for the API.
+type prepared struct {
+	in  libdns.Record
+	val apiValue
+}
+
+func (p *Provider) prepareRecords(z string, zs *zoneState, recs []libdns.Record) ([]prepared, error) {
+	out := make([]prepared, 0, len(recs))
+	for _, rec := range recs {
+		rr := rec.RR()
+		name, err := relativeName(rr.Name, z)
+		if err != nil {
+			return nil, err
+		}
+		rr.Name = name
+		v, err := toAPI(rr)
+		if err != nil {
+			return nil, err
+		}
+		if v.TTL, err = p.ttlFor(zs, v.TTL); err != nil {
+			return nil, fmt.Errorf("record %s %s: %w", name, v.Type, err)
+		}
+		out = append(out, prepared{in: rec, val: v})
+	}
+	return out, nil
+}
+
+// ttlFor applies the TTL policy: 0 means the default (600 s, valid on
+// every edition); above 86400 s is refused before any call; below the
+// minimum this zone's edition is known to accept, the minimum is used.
+func (p *Provider) ttlFor(zs *zoneState, ttl int64) (int64, error) {
+	switch {
+	case ttl < 0:
+		return 0, fmt.Errorf("negative TTL %d", ttl)
+	case ttl == 0:
+		ttl = p.defaultTTL()
+	case ttl > maxTTL:
+		return 0, fmt.Errorf("TTL %d s is above AliDNS's maximum of %d s", ttl, maxTTL)
+	}
+	if m := zs.minTTL.Load(); m > 0 && ttl < m {
+		ttl = m
+	}
+	return ttl, nil
+}
+
+func (p *Provider) writeParams(zone string, v apiValue) url.Values {
+	params := url.Values{
+		"RR":    {v.RR},
+		"Type":  {v.Type},
+		"Value": {v.Value},
+		"TTL":   {strconv.FormatInt(v.TTL, 10)},
+		"Line":  {p.line()},
+	}
+	if zone != "" {
+		params.Set("DomainName", zone)
+	}
+	if v.Priority > 0 || v.Type == "MX" || v.Type == "HTTPS" || v.Type == "SVCB" {
+		params.Set("Priority", strconv.FormatInt(v.Priority, 10))
+	}
+	return params
+}
+
+// write sends one write (AddDomainRecord or UpdateDomainRecord), retrying
+// once with the zone's minimum TTL if the edition refuses the TTL asked
+// for. It returns the TTL actually stored.
+func (p *Provider) write(ctx context.Context, c *api.Client, zs *zoneState, action, zone string, v apiValue, extra url.Values, out any) (int64, error) {
+	params := p.writeParams(zone, v)
+	for k, vs := range extra {
+		params[k] = vs
+	}
+	err := c.DoSerial(ctx, &zs.writeMu, action, params, out)
+	if api.HasCode(err, "QuotaExceeded.TTL") {
+		m := minTTLFromError(err)
+		if v.TTL < m {
+			zs.minTTL.Store(m)
+			v.TTL = m
+			params.Set("TTL", strconv.FormatInt(m, 10))
+			err = c.DoSerial(ctx, &zs.writeMu, action, params, out)
+		}
+	}
+	return v.TTL, err
+}
+
+// add creates one record and returns it as stored.
+func (p *Provider) add(ctx context.Context, c *api.Client, z string, zs *zoneState, v apiValue) (apiRecord, error) {
+	var out struct {
+		RecordID string `json:"RecordId"`
+	}
+	ttl, err := p.write(ctx, c, zs, "AddDomainRecord", z, v, nil, &out)
+	v.TTL = ttl
+	var apiErr *api.Error
+	if errors.As(err, &apiErr) && apiErr.Code == "DomainRecordDuplicate" && apiErr.Attempts > 1 {
+		// An earlier attempt of this very call created the record and its
+		// answer was lost: find it instead of failing.
+		if r, ok := p.findExact(ctx, c, z, v); ok {
+			p.log().Info("record created (confirmed after retry)", zap.String("zone", z), zap.String("name", v.RR), zap.String("type", v.Type), zap.String("record_id", r.RecordID))
+			return r, nil
+		}
+	}
+	if err != nil {
+		return apiRecord{}, p.explainZoneError(ctx, c, z, fmt.Errorf("adding %s record %q to zone %s: %w", v.Type, v.RR, z, err))
+	}
+	p.log().Info("record created", zap.String("zone", z), zap.String("name", v.RR), zap.String("type", v.Type), zap.String("record_id", out.RecordID), zap.Int64("ttl", v.TTL))
+	return apiRecord{RecordID: out.RecordID, RR: v.RR, Type: v.Type, Value: v.Value, TTL: v.TTL, Priority: v.Priority, Line: p.line(), Status: "ENABLE"}, nil
+}
+
+// findExact looks up the record with v's name, type, value and line.
+func (p *Provider) findExact(ctx context.Context, c *api.Client, z string, v apiValue) (apiRecord, bool) {
+	recs, err := p.recordsAt(ctx, c, z, v.RR)
+	if err != nil {
+		return apiRecord{}, false
+	}
+	for _, r := range recs {
+		if strings.EqualFold(r.Type, v.Type) && r.Line == p.line() && sameAPIValue(r, v) {
+			return r, true
+		}
+	}
+	return apiRecord{}, false
+}
+
+func sameAPIValue(r apiRecord, v apiValue) bool {
+	return sameData(v.Type, fromAPI(r).RR().Data, fromAPI(apiRecord{RR: v.RR, Type: v.Type, Value: v.Value, Priority: v.Priority}).RR().Data)
+}
+
+// AppendRecords creates the given records, never touching others: one
+// AddDomainRecord call per record. The returned records carry the stored
+// TTL and, in ProviderData, a RecordInfo with the AliDNS record id so that
+// deleting them later takes a single call. Records of the same name and
+// type but different values (an apex and a wildcard certificate's ACME
+// challenges) coexist; an exact duplicate of an existing record is
+// refused by AliDNS (DomainRecordDuplicate).
+func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	c, z, err := p.prepare(zone)
+	if err != nil {
+		return nil, err
+	}
+	zs := p.zone(z)
+	in, err := p.prepareRecords(z, zs, recs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]libdns.Record, 0, len(in))
+	for _, r := range in {
+		created, err := p.add(ctx, c, z, zs, r.val)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, fromAPI(created))
+	}
+	return out, nil
+}
+
+// DeleteRecords deletes the records that match the input and returns
+// exactly those it deleted. A record returned by this provider carries
+// its AliDNS record id in ProviderData and is deleted by id in one call.
+// Other records are matched on name (required), type, TTL and value, with
+// an empty type, zero TTL or empty value matching any; only enabled
+// records on the provider's line are matched. Records that do not exist
+// are ignored.
+func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	c, z, err := p.prepare(zone)
+	if err != nil {
+		return nil, err
+	}
+	zs := p.zone(z)
+	var deleted []libdns.Record
+	done := make(map[string]bool)
+	byName := make(map[string][]apiRecord)
+	for _, rec := range recs {
+		if info, ok := infoOf(rec); ok {
+			if done[info.RecordID] {
+				continue
+			}
+			gone, err := p.deleteByID(ctx, c, zs, info.RecordID)
+			if err != nil {
+				return deleted, fmt.Errorf("deleting record %s (%s %s) from zone %s: %w", info.RecordID, rec.RR().Name, rec.RR().Type, z, err)
+			}
+			done[info.RecordID] = true
+			if gone {
+				deleted = append(deleted, rec)
+			}
+			continue
+		}
+		want := rec.RR()
+		if strings.TrimSpace(want.Name) == "" {
+			return deleted, fmt.Errorf("deleting from zone %s: a record without a name cannot be matched (use \"@\" for the apex)", z)
+		}
+		name, err := relativeName(want.Name, z)
+		if err != nil {
+			return deleted, err
+		}
+		key := strings.ToLower(name)
+		existing, ok := byName[key]
+		if !ok {
+			if existing, err = p.recordsAt(ctx, c, z, name); err != nil {
+				return deleted, err
+			}
+			byName[key] = existing
+		}
+		for _, r := range existing {
+			if done[r.RecordID] || !p.matches(r, want) {
+				continue
+			}
+			gone, err := p.deleteByID(ctx, c, zs, r.RecordID)
+			if err != nil {
+				return deleted, fmt.Errorf("deleting %s record %q (%s) from zone %s: %w", r.Type, r.RR, r.RecordID, z, err)
+			}
+			done[r.RecordID] = true
+			if gone {
+				deleted = append(deleted, fromAPI(r))
+			}
+		}
+	}
+	return deleted, nil
+}
+
+// matches applies DeleteRecords' matching rules to an existing record.
+func (p *Provider) matches(r apiRecord, want libdns.RR) bool {
+	if !enabled(r) || r.Line != p.line() {
+		return false
+	}
+	if want.Type != "" && !strings.EqualFold(want.Type, r.Type) {
+		return false
+	}
+	if want.TTL != 0 && int64(want.TTL/time.Second) != r.TTL {
+		return false
+	}
+	if want.Data != "" && !sameData(strings.ToUpper(r.Type), fromAPI(r).RR().Data, want.Data) {
+		return false
+	}
+	return true
+}
+
+// deleteByID deletes one record; it reports false (and no error) when the
+// record was already gone.
+func (p *Provider) deleteByID(ctx context.Context, c *api.Client, zs *zoneState, id string) (bool, error) {
+	err := c.DoSerial(ctx, &zs.writeMu, "DeleteDomainRecord", url.Values{"RecordId": {id}}, nil)
+	if api.HasCode(err, "DomainRecordNotBelongToUser") {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	p.log().Info("record deleted", zap.String("record_id", id))
+	return true, nil
+}

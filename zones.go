@@ -1,0 +1,251 @@
+package alidns
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/libdns/libdns"
+	"golang.org/x/net/idna"
+
+	"github.com/caddy-alidns/alidns/internal/api"
+)
+
+// zoneState is what the provider remembers about one zone between
+// calls: the lock that serialises its writes (AliDNS answers
+// LastOperationNotFinished to overlapping writes in a zone) and the
+// minimum TTL its edition allows, once a QuotaExceeded.TTL taught it.
+type zoneState struct {
+	writeMu sync.Mutex
+	minTTL  atomic.Int64
+}
+
+func (p *Provider) zone(name string) *zoneState {
+	if zs, ok := p.zones.Load(name); ok {
+		return zs.(*zoneState)
+	}
+	zs, _ := p.zones.LoadOrStore(name, new(zoneState))
+	return zs.(*zoneState)
+}
+
+// apiZone turns a libdns zone ("example.com.", any case, possibly an
+// internationalised name) into the form sent as DomainName: lower-case
+// ASCII (punycode) without the trailing dot.
+func apiZone(zone string) (string, error) {
+	z := strings.TrimSuffix(strings.TrimSpace(zone), ".")
+	if z == "" {
+		return "", fmt.Errorf("zone is empty: pass the zone name, e.g. \"example.com.\"")
+	}
+	ascii, err := idna.Lookup.ToASCII(z)
+	if err != nil {
+		// Lookup is strict (e.g. about underscores); fall back to plain
+		// punycode conversion, which only fails on truly broken input.
+		if ascii, err = idna.Punycode.ToASCII(z); err != nil {
+			return "", fmt.Errorf("zone %q is not a valid domain name: %w", zone, err)
+		}
+	}
+	return strings.ToLower(ascii), nil
+}
+
+// relativeName returns the AliDNS RR (host record) for a libdns name in
+// zone: "@" for the apex, the relative name otherwise. Fully-qualified
+// names (with a trailing dot) must lie inside the zone.
+func relativeName(name, zone string) (string, error) {
+	n := strings.TrimSpace(name)
+	switch {
+	case n == "" || n == "@":
+		return "@", nil
+	case strings.HasSuffix(n, "."):
+		fq := strings.ToLower(strings.TrimSuffix(n, "."))
+		if ascii, err := idna.Punycode.ToASCII(fq); err == nil {
+			fq = ascii
+		}
+		if fq == zone {
+			return "@", nil
+		}
+		if rel, ok := strings.CutSuffix(fq, "."+zone); ok && rel != "" {
+			return rel, nil
+		}
+		return "", fmt.Errorf("name %q is not inside zone %q", name, zone)
+	}
+	n = strings.TrimSuffix(n, ".@")
+	return n, nil
+}
+
+// subDomain is the fully-qualified name (without dot) of rr in zone, as
+// DescribeSubDomainRecords wants it.
+func subDomain(rr, zone string) string {
+	if rr == "@" {
+		return zone
+	}
+	return rr + "." + zone
+}
+
+type domainsPage struct {
+	TotalCount int64 `json:"TotalCount"`
+	Domains    struct {
+		Domain []struct {
+			DomainName  string `json:"DomainName"`
+			PunyCode    string `json:"PunyCode"`
+			VersionCode string `json:"VersionCode"`
+		} `json:"Domain"`
+	} `json:"Domains"`
+}
+
+// hostedZone is one zone of the account as DescribeDomains lists it.
+type hostedZone struct {
+	Name     string // as AliDNS shows it (Unicode for IDNs)
+	PunyCode string // ASCII form
+	Version  string
+}
+
+func (z hostedZone) ascii() string {
+	if z.PunyCode != "" {
+		return strings.ToLower(z.PunyCode)
+	}
+	return strings.ToLower(z.Name)
+}
+
+const domainsPageSize = 100
+
+// hostedZones lists every zone of the account: the first page tells the
+// total, the rest are fetched concurrently.
+func (p *Provider) hostedZones(ctx context.Context, c *api.Client) ([]hostedZone, error) {
+	fetch := func(page int) (domainsPage, error) {
+		var out domainsPage
+		err := c.Do(ctx, "DescribeDomains", url.Values{"PageNumber": {strconv.Itoa(page)}, "PageSize": {strconv.Itoa(domainsPageSize)}}, &out)
+		return out, err
+	}
+	pages, err := fetchPages(domainsPageSize, fetch, func(p domainsPage) int64 { return p.TotalCount })
+	if err != nil {
+		return nil, fmt.Errorf("listing hosted zones: %w", err)
+	}
+	var zones []hostedZone
+	for _, pg := range pages {
+		for _, d := range pg.Domains.Domain {
+			zones = append(zones, hostedZone{Name: d.DomainName, PunyCode: d.PunyCode, Version: d.VersionCode})
+		}
+	}
+	return zones, nil
+}
+
+// pageConcurrency bounds the pages fetched at once after the first.
+const pageConcurrency = 4
+
+// fetchPages gets page 1, learns the total from it, then fetches the
+// remaining pages with bounded concurrency, returning them in order.
+func fetchPages[P any](pageSize int, fetch func(page int) (P, error), total func(P) int64) ([]P, error) {
+	first, err := fetch(1)
+	if err != nil {
+		return nil, err
+	}
+	n := int((total(first) + int64(pageSize) - 1) / int64(pageSize))
+	pages := make([]P, max(n, 1))
+	pages[0] = first
+	if n <= 1 {
+		return pages, nil
+	}
+	errs := make([]error, n)
+	sem := make(chan struct{}, pageConcurrency)
+	var wg sync.WaitGroup
+	for i := 2; i <= n; i++ {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			pages[i-1], errs[i-1] = fetch(i)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("page %d of %d: %w", i+1, n, err)
+		}
+	}
+	return pages, nil
+}
+
+// zoneNotHostedCodes are the answers to a zone-scoped call whose zone is
+// not one of the account's.
+var zoneNotHostedCodes = []string{"InvalidDomainName.NoExist", "IncorrectDomainUser", "InvalidDomainName.Format", "DomainNotExist"}
+
+// explainZoneError turns "zone not hosted" answers into an error that
+// names the zone and the account's zones closest to it: the usual cause
+// is a sub-domain hosted as its own zone, or the parent being hosted when
+// the ACME client asked for a child.
+func (p *Provider) explainZoneError(ctx context.Context, c *api.Client, zone string, err error) error {
+	if !api.HasCode(err, zoneNotHostedCodes...) {
+		return err
+	}
+	hint := ""
+	if zones, lerr := p.hostedZones(ctx, c); lerr == nil {
+		hint = closestZones(zone, zones)
+	}
+	return fmt.Errorf("zone %q is not hosted in this AliDNS account%s: %w", zone, hint, err)
+}
+
+func closestZones(zone string, zones []hostedZone) string {
+	var related []string
+	for _, z := range zones {
+		a := z.ascii()
+		switch {
+		case strings.HasSuffix(zone, "."+a):
+			related = append(related, a+" (a parent, hosted)")
+		case strings.HasSuffix(a, "."+zone):
+			related = append(related, a+" (a sub-domain hosted as its own zone)")
+		}
+	}
+	if len(related) > 0 {
+		sort.Strings(related)
+		return "; closest hosted zones: " + strings.Join(related, ", ")
+	}
+	if len(zones) == 0 {
+		return "; the account hosts no zones"
+	}
+	names := make([]string, 0, min(len(zones), 10))
+	for _, z := range zones[:min(len(zones), 10)] {
+		names = append(names, z.ascii())
+	}
+	more := ""
+	if len(zones) > 10 {
+		more = fmt.Sprintf(" and %d more", len(zones)-10)
+	}
+	return "; the account hosts: " + strings.Join(names, ", ") + more
+}
+
+var ttlRange = regexp.MustCompile(`range of (\d+) to (\d+)`)
+
+// minTTLFromError reads the edition's minimum TTL from a QuotaExceeded.TTL
+// message ("... must be in the range of 600 to 86400."); 600, the minimum
+// of the Free and Personal editions, when the message does not say.
+func minTTLFromError(err error) int64 {
+	if m := ttlRange.FindStringSubmatch(err.Error()); m != nil {
+		if n, perr := strconv.ParseInt(m[1], 10, 64); perr == nil && n > 0 {
+			return n
+		}
+	}
+	return defaultTTL
+}
+
+// ListZones lists every zone hosted in the account, as fully-qualified
+// ASCII names with a trailing dot (punycode for internationalised zones).
+func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
+	c, err := p.client()
+	if err != nil {
+		return nil, err
+	}
+	zones, err := p.hostedZones(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]libdns.Zone, 0, len(zones))
+	for _, z := range zones {
+		out = append(out, libdns.Zone{Name: z.ascii() + "."})
+	}
+	return out, nil
+}
