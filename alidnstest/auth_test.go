@@ -133,7 +133,12 @@ func TestSTS(t *testing.T) {
 		t.Fatalf("cred = %+v", cred)
 	}
 	for _, v3 := range []bool{false, true} {
-		c := newTC(t, s).with(func(c *tc) { c.v3 = v3; c.id = cred.AccessKeyID; c.secret = cred.AccessKeySecret; c.token = cred.SecurityToken })
+		c := newTC(t, s).with(func(c *tc) {
+			c.v3 = v3
+			c.id = cred.AccessKeyID
+			c.secret = cred.AccessKeySecret
+			c.token = cred.SecurityToken
+		})
 		mustOK(t, c.call("DescribeDomains"))
 		mustErr(t, c.with(func(c *tc) { c.token = "" }).call("DescribeDomains"), 400, "MissingSecurityToken")
 		mustErr(t, c.with(func(c *tc) { c.token = "other" }).call("DescribeDomains"), 400, "InvalidSecurityToken.MismatchWithAccessKey")
