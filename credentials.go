@@ -227,12 +227,12 @@ var envKeySets = []envKeySet{
 // resolveCredentials picks the credential source once (at Caddy provision
 // time). The first source that applies wins:
 //
-//  1. access_key_id + access_key_secret (+ security_token) in the config;
+//  1. access_key_id + access_key_secret (+ security_token) in the config,
+//     else ram_role (ECS instance RAM role), else profile in the config;
 //  2. ALICLOUD_ACCESS_KEY + ALICLOUD_SECRET_KEY (+ ALICLOUD_SECURITY_TOKEN),
 //     then ALIBABA_CLOUD_ACCESS_KEY_ID + ALIBABA_CLOUD_ACCESS_KEY_SECRET
 //     (+ ALIBABA_CLOUD_SECURITY_TOKEN) in the environment;
-//  3. ram_role in the config (ECS instance RAM role), then profile in the
-//     config, then ALICLOUD_RAM_ROLE in the environment;
+//  3. ALICLOUD_RAM_ROLE in the environment;
 //  4. the default credential chain of credentials-go (RRSA/OIDC, the aliyun
 //     CLI configuration, ~/.alibabacloud/credentials, the ECS RAM role of
 //     the instance, ALIBABA_CLOUD_CREDENTIALS_URI).
@@ -276,6 +276,15 @@ func resolveCredentials(opts credentialOptions, lookupEnv func(string) (string, 
 		return nil, errors.New("ram_role and profile are both set: these are alternative credential sources, set only one")
 	}
 
+	// An explicitly configured ECS RAM role or profile is as explicit as
+	// keys in the config, so it wins over keys in the environment.
+	if role != "" {
+		return ecsRoleSource(role, "ram_role")
+	}
+	if profile != "" {
+		return profileSource(profile)
+	}
+
 	// 2. Keys in the environment.
 	for _, set := range envKeySets {
 		eid, esecret, etoken := env(set.id), env(set.secret), env(set.token)
@@ -296,13 +305,7 @@ func resolveCredentials(opts credentialOptions, lookupEnv func(string) (string, 
 		return staticSource(eid, esecret, etoken, source), nil
 	}
 
-	// 3. An explicitly named ECS RAM role or profile.
-	if role != "" {
-		return ecsRoleSource(role, "ram_role")
-	}
-	if profile != "" {
-		return profileSource(profile)
-	}
+	// 3. A role named in the environment.
 	if r := env(envAliCloudRAMRole); r != "" {
 		return ecsRoleSource(r, envAliCloudRAMRole)
 	}

@@ -202,13 +202,21 @@ func TestCredentialPrecedence(t *testing.T) {
 	src = mustResolve(t, credentialOptions{})
 	wantCredential(t, mustCredential(t, src), testKeyID, testSecret, "")
 
-	// Environment keys beat ram_role and profile (step 2 before step 3),
-	// and ALICLOUD_RAM_ROLE; ECS is disabled here, so reaching the role
-	// would fail.
+	// Environment keys beat ALICLOUD_RAM_ROLE (ECS is disabled here, so
+	// reaching the role would fail).
 	t.Setenv("ALICLOUD_RAM_ROLE", testRoleName)
-	for _, opts := range []credentialOptions{{RAMRole: testRoleName}, {Profile: "other"}, {}} {
-		src = mustResolve(t, opts)
-		wantCredential(t, mustCredential(t, src), testKeyID, testSecret, "")
+	src = mustResolve(t, credentialOptions{})
+	wantCredential(t, mustCredential(t, src), testKeyID, testSecret, "")
+
+	// But ram_role and profile written in the config are as explicit as
+	// config keys and win over the environment: the role is tried (and
+	// fails here because ECS metadata is disabled), the profile is looked
+	// up (and is missing).
+	if _, err := resolveCredentials(credentialOptions{RAMRole: testRoleName}, nil); err == nil || !strings.Contains(err.Error(), "ram_role") {
+		t.Fatalf("ram_role in config did not win over env keys: %v", err)
+	}
+	if _, err := resolveCredentials(credentialOptions{Profile: "other"}, nil); err == nil || !strings.Contains(err.Error(), "other") {
+		t.Fatalf("profile in config did not win over env keys: %v", err)
 	}
 
 	// Without ALICLOUD_*, ALIBABA_CLOUD_* is used (by this package, not

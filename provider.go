@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/libdns/libdns"
 	"go.uber.org/zap"
 
@@ -65,12 +66,12 @@ type Provider struct {
 	// http://127.0.0.1:8081 for a simulator. Falls back to $ALIDNS_ENDPOINT.
 	Endpoint string `json:"endpoint,omitempty"`
 	// TTL is given to records created without one (default 600 s).
-	TTL time.Duration `json:"ttl,omitempty"`
+	TTL caddy.Duration `json:"ttl,omitempty"`
 	// Line is the AliDNS resolution line of records this provider writes
 	// (default "default").
 	Line string `json:"line,omitempty"`
 	// HTTPTimeout bounds each HTTP request (default 10 s).
-	HTTPTimeout time.Duration `json:"http_timeout,omitempty"`
+	HTTPTimeout caddy.Duration `json:"http_timeout,omitempty"`
 
 	// HTTPClient, when set, sends the API requests (custom transport,
 	// proxy or CA pool).
@@ -118,15 +119,15 @@ func (p *Provider) setupLocked(lookupEnv func(string) (string, bool)) (*api.Clie
 	if err != nil {
 		return nil, err
 	}
-	if p.TTL < 0 || p.TTL > maxTTL*time.Second {
-		return nil, fmt.Errorf("ttl %s is outside AliDNS's range (600 s to 86400 s; 1 s on Enterprise Ultimate)", p.TTL)
+	if ttl := time.Duration(p.TTL); ttl < 0 || ttl > maxTTL*time.Second || (ttl > 0 && ttl < time.Second) {
+		return nil, fmt.Errorf("ttl %s is outside AliDNS's range (1 s to 86400 s; Free and Personal editions need at least 600 s)", ttl)
 	}
 	if p.HTTPTimeout < 0 {
-		return nil, fmt.Errorf("http_timeout %s is negative", p.HTTPTimeout)
+		return nil, fmt.Errorf("http_timeout %s is negative", time.Duration(p.HTTPTimeout))
 	}
 	hc := p.HTTPClient
 	if hc == nil {
-		hc = api.NewHTTPClient(0, p.HTTPTimeout)
+		hc = api.NewHTTPClient(0, time.Duration(p.HTTPTimeout))
 	}
 	p.creds = creds
 	p.api = &api.Client{
@@ -182,7 +183,7 @@ func (p *Provider) line() string {
 
 func (p *Provider) defaultTTL() int64 {
 	if p.TTL > 0 {
-		return int64(p.TTL / time.Second)
+		return int64(time.Duration(p.TTL) / time.Second)
 	}
 	return defaultTTL
 }
