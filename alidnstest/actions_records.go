@@ -257,8 +257,11 @@ func (a *actx) recordFilter() (func(*record) bool, *apiError) {
 	return nil, errInvalid("SearchMode", "SearchMode must be LIKE, EXACT, ADVANCED or COMBINATION.")
 }
 
-func recordPage(recs []*record, page, size int) map[string]any {
+func recordPage(recs []*record, page, size int, ascending bool) map[string]any {
 	newestFirst(recs)
+	if ascending {
+		sort.Slice(recs, func(i, j int) bool { return recs[i].seq < recs[j].seq })
+	}
 	lo, hi := pageOf(len(recs), page, size)
 	list := make([]any, 0, hi-lo)
 	for _, r := range recs[lo:hi] {
@@ -291,7 +294,7 @@ func (s *Server) describeDomainRecords(a *actx) (map[string]any, *apiError) {
 			recs = append(recs, r)
 		}
 	}
-	return recordPage(recs, page, size), nil
+	return recordPage(recs, page, size, strings.EqualFold(a.get("Direction"), "ASC")), nil
 }
 
 func (s *Server) describeSubDomainRecords(a *actx) (map[string]any, *apiError) {
@@ -330,7 +333,7 @@ func (s *Server) describeSubDomainRecords(a *actx) (map[string]any, *apiError) {
 			recs = append(recs, r)
 		}
 	}
-	return recordPage(recs, page, size), nil
+	return recordPage(recs, page, size, false), nil
 }
 
 // zoneForSubDomain finds the zone of a SubDomain without DomainName the way

@@ -194,6 +194,10 @@ func TestPaging(t *testing.T) {
 	if first != "h1233" {
 		t.Fatalf("not newest first: %s", first)
 	}
+	asc := mustOK(t, c.call("DescribeDomainRecords", "DomainName", "example.com", "Direction", "ASC", "PageSize", "1"))
+	if asc.records()[0]["RR"] != "h0000" {
+		t.Fatalf("Direction=ASC: %v", asc.records())
+	}
 	r := mustOK(t, c.call("DescribeDomainRecords", "DomainName", "example.com", "PageNumber", "99"))
 	if len(r.records()) != 0 || r.Body["PageSize"].(float64) != 20 {
 		t.Fatalf("beyond last page: %s", r.Raw[:200])

@@ -15,8 +15,11 @@ type apiError struct {
 	// canonical carries the server canonical request (V3 signature
 	// mismatches) for the X-Sim-Canonical-Request debug header.
 	canonical string
+	// headers are extra response headers (e.g. x-ratelimit-user-api).
+	headers map[string]string
 }
 
+// Error implements error.
 func (e *apiError) Error() string {
 	return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message)
 }

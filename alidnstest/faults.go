@@ -47,8 +47,10 @@ type faultsJSON struct {
 
 type duration time.Duration
 
+// MarshalJSON encodes the duration as a Go duration string.
 func (d duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
+// UnmarshalJSON accepts a Go duration string or integer nanoseconds.
 func (d *duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
@@ -226,7 +228,14 @@ func (s *Server) beforeFaults(action string) *apiError {
 		}
 		s.fl.refill = now
 		if s.fl.tokens < 1 {
-			return errCode("Throttling.User")
+			e := errCode("Throttling.User")
+			wait := time.Duration((1 - s.fl.tokens) / f.QPS * float64(time.Second))
+			ms := wait.Milliseconds() + 1
+			// darabonba reads TimeLeft (ms) from these headers into RetryAfter.
+			e.headers = map[string]string{
+				"x-ratelimit-user-api": fmt.Sprintf("Limit:%g,Remain:0,TimeLeft:%d,Reset:%d", f.QPS, ms, ms),
+			}
+			return e
 		}
 		s.fl.tokens--
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +22,9 @@ func TestFaultQPS(t *testing.T) {
 		case r.Status == 200:
 			ok++
 		case r.Status == 429 && r.code() == "Throttling.User":
+			if !strings.Contains(r.Header.Get("x-ratelimit-user-api"), "TimeLeft:") {
+				t.Fatalf("no rate-limit header: %v", r.Header)
+			}
 			throttled++
 		default:
 			t.Fatalf("unexpected %d %s", r.Status, r.Raw)

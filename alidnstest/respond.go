@@ -115,6 +115,9 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, req *apiRequest
 		if e.Detail != nil {
 			body["AccessDeniedDetail"] = e.Detail
 		}
+		for k, v := range e.headers {
+			w.Header().Set(k, v)
+		}
 		if e.canonical != "" {
 			w.Header().Set("X-Sim-Canonical-Request", strconv.Quote(e.canonical))
 		}

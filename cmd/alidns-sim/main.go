@@ -54,7 +54,10 @@ func main() {
 // listFlag is a repeatable string flag.
 type listFlag []string
 
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+// String implements flag.Value.
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+// Set implements flag.Value.
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 type options struct {
