@@ -90,6 +90,10 @@ func TestProtocolErrors(t *testing.T) {
 		!strings.Contains(r.Raw, "<Error>") || !strings.Contains(r.Raw, "<Code>MissingParameter</Code>") {
 		t.Fatalf("xml error = %d %s", r.Status, r.Raw)
 	}
+	req, _ = http.NewRequest(http.MethodGet, s.URL+"/", nil)
+	if r := doReq(t, s.Client(), req); r.Status != 400 || !strings.Contains(r.Raw, "<Error>") {
+		t.Fatalf("bare request = %d %s", r.Status, r.Raw)
+	}
 	c := newTC(t, s)
 	mustErr(t, c.with(func(c *tc) { c.method = http.MethodPut }).call("DescribeDomains"), 400, "UnsupportedHTTPMethod")
 	// 404 for unknown paths.

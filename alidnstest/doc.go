@@ -31,5 +31,39 @@
 // SetFaults, FailNext, FailNextAfterApply and DropNextAfterApply. Every API
 // call, including faulted ones, is recorded and can be inspected with Calls.
 //
+// # Error codes
+//
+// Errors are answered with the body {RequestId, HostId, Code, Message,
+// Recommend} (plus AccessDeniedDetail for Forbidden.RAM). Codes and HTTP
+// statuses used:
+//
+//	MissingParameter                            400  required parameter/header absent, or no signature at all
+//	InvalidParameter                            400  malformed parameter (Type, Value, Priority, Line, Status, PageSize, SearchMode, ...)
+//	InvalidVersion                              400  Version other than 2015-01-09
+//	InvalidAction.NotFound                      404  unknown Action
+//	UnsupportedHTTPMethod                       400  method other than GET/POST
+//	IncompleteSignature                         400  malformed V3 Authorization, or a required header not in SignedHeaders
+//	SignatureDoesNotMatch                       400  "... server string to sign is:<StringToSign>"
+//	InvalidAccessKeyId.NotFound                 404  unknown or revoked access key
+//	MissingSecurityToken                        400  STS key used without its token
+//	InvalidSecurityToken.MismatchWithAccessKey  400  wrong token, or a token with a permanent key
+//	InvalidSecurityToken.Expired                400  STS credential past its expiration
+//	InvalidTimeStamp.Format                     400  Timestamp/x-acs-date not YYYY-MM-DDThh:mm:ssZ
+//	InvalidTimeStamp.Expired                    400  more than 15 minutes off the server clock
+//	SignatureNonceUsed                          400  nonce reused by the same key within 15 minutes
+//	Forbidden.RAM                               400  action not allowed by AllowActions
+//	InvalidDomainName.NoExist                   400  zone not hosted anywhere
+//	InvalidDomainName.Format                    400  unparsable domain name
+//	IncorrectDomainUser                         400  zone hosted in another account (AddForeignZone)
+//	DomainRecordNotBelongToUser                 400  unknown, deleted or foreign RecordId
+//	DomainRecordDuplicate                       400  same RR+Type+Line+Value exists, or a no-op update
+//	DomainRecordConflict                        400  CNAME and another type at the same RR and Line
+//	DomainRecordLocked                          400  locked record (update, delete, status change)
+//	QuotaExceeded.TTL                           400  TTL outside [edition minimum, 86400]
+//	InvalidRR.Format                            400  RR violates the host-record rules
+//	LastOperationNotFinished                    400  Faults.WriteWindow
+//	Throttling.User                             429  Faults.QPS (with an x-ratelimit-user-api header)
+//	InternalError / ServiceUnavailable          500 / 503  Faults.ErrorRate
+//
 // All methods of Server are safe for concurrent use.
 package alidnstest

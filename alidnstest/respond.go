@@ -129,7 +129,7 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, req *apiRequest
 		}
 		body["RequestId"] = call.RequestID
 	}
-	if req.action == "" {
+	if e == nil && req.action == "" {
 		root = "Response"
 	}
 	if req.xml && req.scheme != schemeV3 {
