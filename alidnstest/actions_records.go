@@ -23,7 +23,8 @@ func recordJSON(r *record) map[string]any {
 		"CreateTimestamp": millis(r.Created),
 		"UpdateTimestamp": millis(r.Updated),
 	}
-	if r.Type == "MX" {
+	switch r.Type {
+	case "MX", "HTTPS", "SVCB":
 		m["Priority"] = r.Priority
 	}
 	if r.Remark != "" {

@@ -98,6 +98,8 @@ func TestRecordErrors(t *testing.T) {
 		{"bad A", add("DomainName", "example.com", "RR", "t", "Type", "A", "Value", "::1"), 400, "InvalidParameter"},
 		{"bad AAAA", add("DomainName", "example.com", "RR", "t", "Type", "AAAA", "Value", "192.0.2.1"), 400, "InvalidParameter"},
 		{"mx no prio", add("DomainName", "example.com", "RR", "@", "Type", "MX", "Value", "mx.example.com"), 400, "MissingParameter"},
+		{"https prio", add("DomainName", "example.com", "RR", "h", "Type", "HTTPS", "Value", ".", "Priority", "70000"), 400, "InvalidParameter"},
+		{"https no target", add("DomainName", "example.com", "RR", "h", "Type", "HTTPS", "Value", "1"), 400, "InvalidParameter"},
 		{"mx prio 51", add("DomainName", "example.com", "RR", "@", "Type", "MX", "Value", "mx.example.com", "Priority", "51"), 400, "InvalidParameter"},
 		{"rr empty label", add("DomainName", "example.com", "RR", "a..b", "Type", "A", "Value", "192.0.2.1"), 400, "InvalidRR.Format"},
 		{"rr hyphen", add("DomainName", "example.com", "RR", "-a", "Type", "A", "Value", "192.0.2.1"), 400, "InvalidRR.Format"},
@@ -131,7 +133,7 @@ func TestRecordErrors(t *testing.T) {
 	mustOK(t, add("DomainName", "ent.com", "RR", "t", "Type", "A", "Value", "192.0.2.1", "TTL", "1"))
 	mustOK(t, add("DomainName", "example.com", "RR", "@", "Type", "MX", "Value", "mx.example.com", "Priority", "10"))
 	for _, typ := range []struct{ t, v string }{
-		{"SRV", "10 5 443 target.example.com"}, {"CAA", `0 issue "letsencrypt.org"`}, {"HTTPS", "1 . alpn=h2"},
+		{"SRV", "10 5 443 target.example.com"}, {"CAA", `0 issue "letsencrypt.org"`}, {"HTTPS", "1 . alpn=h2"}, {"SVCB", "svc.example.net port=8443"},
 		{"NS", "ns.example.net"}, {"AAAA", "2001:db8::1"}, {"REDIRECT_URL", "https://example.net/"},
 	} {
 		mustOK(t, add("DomainName", "example.com", "RR", "types", "Type", typ.t, "Value", typ.v))

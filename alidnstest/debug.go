@@ -19,6 +19,7 @@ import (
 //	GET    /_sim/faults                current Faults
 //	POST   /_sim/faults                replace Faults (JSON; durations as "250ms")
 //	POST   /_sim/fail-next             {"Action","Code","Status","Mode":"before|after-apply|drop-after-apply"}
+//	POST   /_sim/expire-sts            expire every STS credential issued so far: {"Expired":n}
 
 // ZoneInfo describes a zone of the simulated state.
 type ZoneInfo struct {
@@ -85,6 +86,25 @@ func (f FailSpec) Apply(s *Server) error {
 	return nil
 }
 
+// ExpireSTS makes every STS credential issued so far expire now (on the
+// simulator clock), as if its lifetime had run out while the client still
+// held it: later requests signed with one fail with
+// InvalidSecurityToken.Expired. Credentials issued afterwards are not
+// affected. It returns how many credentials were expired.
+func (s *Server) ExpireSTS() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	n := 0
+	for _, k := range s.st.keys {
+		if k.token != "" && now.Before(k.expires) {
+			k.expires = now
+			n++
+		}
+	}
+	return n
+}
+
 func (s *Server) serveDebug(w http.ResponseWriter, r *http.Request) {
 	fail := func(status int, err error) {
 		writeJSON(w, status, map[string]string{"Error": err.Error()}, "")
@@ -140,6 +160,8 @@ func (s *Server) serveDebug(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
+	case path == "expire-sts" && r.Method == http.MethodPost:
+		writeJSON(w, http.StatusOK, map[string]int{"Expired": s.ExpireSTS()}, "")
 	default:
 		fail(http.StatusNotFound, fmt.Errorf("unknown simulator endpoint %s %s", r.Method, r.URL.Path))
 	}

@@ -17,6 +17,8 @@ import (
 // RRs are deduplicated); NS records below the apex are served as ordinary
 // data, not as referrals; REDIRECT_URL/FORWARD_URL records are not served;
 // the SOA negative-caching TTL (MINIMUM) is 1 second to keep tests fast.
+// HTTPS/SVCB values are served as given when they start with a priority,
+// otherwise as "<Priority> <value>".
 
 const (
 	soaTTL      = 600
@@ -295,7 +297,13 @@ func toDNS(owner string, r *Record) dns.RR {
 	case "TXT":
 		return &dns.TXT{Hdr: hdr(dns.TypeTXT), Txt: txtChunks(r.Value)}
 	case "SRV", "CAA", "HTTPS", "SVCB":
-		rr, err := dns.NewRR(fmt.Sprintf("%s %d IN %s %s", owner, r.TTL, r.Type, r.Value))
+		value := r.Value
+		if f := strings.Fields(value); (r.Type == "HTTPS" || r.Type == "SVCB") && len(f) > 0 {
+			if _, err := strconv.ParseUint(f[0], 10, 16); err != nil || len(f) < 2 {
+				value = strconv.FormatInt(r.Priority, 10) + " " + value // "target [params]" form
+			}
+		}
+		rr, err := dns.NewRR(fmt.Sprintf("%s %d IN %s %s", owner, r.TTL, r.Type, value))
 		if err != nil || rr == nil {
 			return nil
 		}

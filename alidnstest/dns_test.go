@@ -34,6 +34,8 @@ func TestDNS(t *testing.T) {
 	s.PutRecord("example.com", Record{RR: "_sip._tcp", Type: "SRV", Value: "10 5 5060 sip.example.com"})
 	s.PutRecord("example.com", Record{RR: "@", Type: "CAA", Value: `0 issue "letsencrypt.org"`})
 	s.PutRecord("example.com", Record{RR: "svc", Type: "HTTPS", Value: "1 . alpn=h2"})
+	s.PutRecord("example.com", Record{RR: "svc2", Type: "HTTPS", Value: "cdn.example.net.", Priority: 0})
+	s.PutRecord("example.com", Record{RR: "svc3", Type: "SVCB", Value: ". port=8443", Priority: 2})
 	s.PutRecord("example.com", Record{RR: "*.wild", Type: "TXT", Value: "wildcard"})
 	s.PutRecord("example.com", Record{RR: "off", Type: "A", Value: "192.0.2.3", Status: "DISABLE"})
 	s.PutRecord("example.com", Record{RR: "bad", Type: "SRV", Value: "not an srv"})
@@ -116,6 +118,14 @@ func TestDNS(t *testing.T) {
 			r = query(t, s, network, "svc.example.com", dns.TypeHTTPS)
 			if len(r.Answer) != 1 {
 				t.Fatalf("HTTPS: %v", r)
+			}
+			r = query(t, s, network, "svc2.example.com", dns.TypeHTTPS)
+			if len(r.Answer) != 1 || r.Answer[0].(*dns.HTTPS).Priority != 0 || r.Answer[0].(*dns.HTTPS).Target != "cdn.example.net." {
+				t.Fatalf("HTTPS alias (separate priority): %v", r)
+			}
+			r = query(t, s, network, "svc3.example.com", dns.TypeSVCB)
+			if len(r.Answer) != 1 || r.Answer[0].(*dns.SVCB).Priority != 2 {
+				t.Fatalf("SVCB (separate priority): %v", r)
 			}
 			r = query(t, s, network, "bad.example.com", dns.TypeSRV)
 			if len(r.Answer) != 0 {

@@ -119,9 +119,11 @@ func validateValue(typ, value string) *apiError {
 			return bad(`A CAA value must be 'flags tag "value"'.`)
 		}
 	case "HTTPS", "SVCB":
+		// Either the full presentation form "priority target [params]" or
+		// "target [params]" with the priority in the Priority parameter.
 		f := strings.Fields(value)
-		if len(f) < 2 || !isUint(f[0], 65535) {
-			return bad(`An HTTPS/SVCB value must be "priority target [params]".`)
+		if isUint(f[0], 65535) && len(f) < 2 {
+			return bad(`An HTTPS/SVCB value must be "priority target [params]" or "target [params]".`)
 		}
 	case "REDIRECT_URL", "FORWARD_URL":
 		if !strings.HasPrefix(value, "http://") && !strings.HasPrefix(value, "https://") {
@@ -165,10 +167,22 @@ func parseTTL(v string, ed Edition) (int64, *apiError) {
 	return ttl, nil
 }
 
-// parsePriority returns the MX priority (required, 1..50); other types get
-// 0 and ignore the parameter.
+// parsePriority returns the MX priority (required, 1..50) or the optional
+// HTTPS/SVCB SvcPriority (0..65535, default 0); other types get 0 and ignore
+// the parameter.
 func parsePriority(typ, v string) (int64, *apiError) {
-	if typ != "MX" {
+	switch typ {
+	case "MX":
+	case "HTTPS", "SVCB":
+		if v == "" {
+			return 0, nil
+		}
+		p, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || p < 0 || p > 65535 {
+			return 0, errInvalid("Priority", "The HTTPS/SVCB priority must be an integer from 0 to 65535.")
+		}
+		return p, nil
+	default:
 		return 0, nil
 	}
 	if v == "" {
