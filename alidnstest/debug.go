@@ -19,6 +19,8 @@ import (
 //	GET    /_sim/faults                current Faults
 //	POST   /_sim/faults                replace Faults (JSON; durations as "250ms")
 //	POST   /_sim/fail-next             {"Action","Code","Status","Mode":"before|after-apply|drop-after-apply"}
+//	POST   /_sim/zones                 add a zone: ZoneInfo JSON ({"Name","Edition","Foreign"})
+//	POST   /_sim/records?zone=NAME     seed a record (Record JSON, as PutRecord); answers the stored Record
 //	POST   /_sim/expire-sts            expire every STS credential issued so far: {"Expired":n}
 
 // ZoneInfo describes a zone of the simulated state.
@@ -149,6 +151,34 @@ func (s *Server) serveDebug(w http.ResponseWriter, r *http.Request) {
 		}
 		s.SetFaults(f)
 		writeJSON(w, http.StatusOK, f, "")
+	case path == "zones" && r.Method == http.MethodPost:
+		var z ZoneInfo
+		if err := json.NewDecoder(r.Body).Decode(&z); err != nil {
+			fail(http.StatusBadRequest, fmt.Errorf("decode zone: %w", err))
+			return
+		}
+		if _, err := domainToASCII(z.Name); err != nil {
+			fail(http.StatusBadRequest, err)
+			return
+		}
+		if z.Foreign {
+			s.AddForeignZone(z.Name)
+		} else {
+			s.AddZone(z.Name, z.Edition)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case path == "records" && r.Method == http.MethodPost:
+		var rec Record
+		if err := json.NewDecoder(r.Body).Decode(&rec); err != nil {
+			fail(http.StatusBadRequest, fmt.Errorf("decode record: %w", err))
+			return
+		}
+		zone := r.URL.Query().Get("zone")
+		if !s.hasZone(zone) {
+			fail(http.StatusNotFound, fmt.Errorf("zone %q not added", zone))
+			return
+		}
+		writeJSON(w, http.StatusOK, s.PutRecord(zone, rec), "")
 	case path == "fail-next" && r.Method == http.MethodPost:
 		var f FailSpec
 		if err := json.NewDecoder(r.Body).Decode(&f); err != nil {
@@ -165,4 +195,16 @@ func (s *Server) serveDebug(w http.ResponseWriter, r *http.Request) {
 	default:
 		fail(http.StatusNotFound, fmt.Errorf("unknown simulator endpoint %s %s", r.Method, r.URL.Path))
 	}
+}
+
+// hasZone reports whether a zone (hosted or foreign) was added.
+func (s *Server) hasZone(name string) bool {
+	ascii, err := domainToASCII(name)
+	if err != nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.st.zones[ascii]
+	return ok
 }

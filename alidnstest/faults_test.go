@@ -237,6 +237,24 @@ func TestDebugEndpoints(t *testing.T) {
 	if s.CallCount("") != 0 {
 		t.Fatal("calls not reset")
 	}
+	res, err = http.Post(s.URL+"/_sim/zones", "application/json", bytes.NewBufferString(`{"Name":"seeded.test","Edition":"version_enterprise_advanced"}`))
+	if err != nil || res.StatusCode != 204 {
+		t.Fatalf("post zone: %v %v", err, res)
+	}
+	res.Body.Close()
+	res, err = http.Post(s.URL+"/_sim/records?zone=seeded.test", "application/json", bytes.NewBufferString(`{"RR":"x","Type":"TXT","Value":"v","TTL":1}`))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("post record: %v %v", err, res)
+	}
+	res.Body.Close()
+	if recs := s.Records("seeded.test"); len(recs) != 1 || recs[0].TTL != 1 || recs[0].RecordID == "" {
+		t.Fatalf("seeded = %+v", recs)
+	}
+	res, _ = http.Post(s.URL+"/_sim/records?zone=missing.test", "application/json", bytes.NewBufferString(`{}`))
+	if res.StatusCode != 404 {
+		t.Fatalf("record in missing zone: %d", res.StatusCode)
+	}
+	res.Body.Close()
 	var f Faults
 	get("/_sim/faults", &f)
 	if f.QPS != 5 {

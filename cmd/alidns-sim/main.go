@@ -7,7 +7,11 @@
 //	alidns-sim -api 127.0.0.1:8081 -dns 127.0.0.1:5353 -zone example.test[:edition] ...
 //	           [-foreign-zone other.test] [-tls -cert-out ca.pem]
 //	           [-qps N -error-rate F -latency D -latency-jitter D -drop-rate F -write-window D -seed N]
-//	           [-sts-ttl D] [-key id:secret] [-state-out state.json]
+//	           [-sts-ttl D] [-key id:secret] [-allow-actions A,B] [-state-out state.json]
+//
+// -allow-actions restricts every access key registered at start (the
+// default key and each -key) to the listed API actions, like a RAM policy;
+// other actions fail with Forbidden.RAM.
 //
 // Editions: free (mianfei, default), personal, enterprise_basic (standard),
 // enterprise_advanced (ultimate); VersionCode values are accepted too.
@@ -66,6 +70,7 @@ type options struct {
 	certOut, stateOut   string
 	zones, foreign      listFlag
 	keys                listFlag
+	allowActions        string
 	faults              alidnstest.Faults
 	stsTTL              time.Duration
 	imdsRole            string
@@ -86,6 +91,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Var(&o.foreign, "foreign-zone", "zone hosted in another account (repeatable)")
 	fs.Var(&o.keys, "key", "extra access key id:secret (repeatable)")
 	fs.BoolVar(&o.noDefaultCredential, "no-default-key", false, "do not register the default access key")
+	fs.StringVar(&o.allowActions, "allow-actions", "", "comma-separated API actions the access keys may call, like a RAM policy (default: all)")
 	fs.Float64Var(&o.faults.QPS, "qps", 0, "API calls per second before Throttling.User (0 = unlimited)")
 	fs.Float64Var(&o.faults.ErrorRate, "error-rate", 0, "fraction of calls failing with 500/503")
 	fs.DurationVar(&o.faults.Latency, "latency", 0, "added latency per API call")
@@ -146,12 +152,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("foreign zone %q: %w", z, err)
 		}
 	}
+	var keyIDs []string
+	if !o.noDefaultCredential {
+		keyIDs = append(keyIDs, alidnstest.DefaultAccessKeyID)
+	}
 	for _, k := range o.keys {
 		id, secret, ok := strings.Cut(k, ":")
 		if !ok || id == "" || secret == "" {
 			return fmt.Errorf("-key %q: want id:secret", k)
 		}
 		s.AddAccessKey(id, secret)
+		keyIDs = append(keyIDs, id)
+	}
+	if o.allowActions != "" {
+		var actions []string
+		for _, a := range strings.Split(o.allowActions, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				actions = append(actions, a)
+			}
+		}
+		if len(actions) == 0 {
+			return fmt.Errorf("-allow-actions %q: no action named", o.allowActions)
+		}
+		for _, id := range keyIDs {
+			s.AllowActions(id, actions...)
+		}
 	}
 	s.SetFaults(o.faults)
 
