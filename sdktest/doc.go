@@ -23,7 +23,9 @@
 //   - Simulator fidelity. Both SDK generations (V1 signing RPC HMAC-SHA1,
 //     V2 signing V3) call every action of the alidnstest simulator and
 //     decode its answers, success and error alike, into their own response
-//     types; the project's own client sees the same state.
+//     types; the project's own client sees the same state. The V2 SDK's
+//     legacy RPC path, XML responses and the simulator's byte-level V3
+//     canonical request are covered too.
 //
 // Every test stays on loopback: the SDKs get explicit credentials and an
 // explicit 127.0.0.1 endpoint, and the metadata-service and CLI-profile

@@ -437,3 +437,81 @@ func TestV1TXTRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestV1XMLResponses asks for Format=XML, the API's historical default, and
+// decodes the simulator's XML with the SDK's xml tags.
+func TestV1XMLResponses(t *testing.T) {
+	s := newSim(t)
+	s.AddZone("example.com", alidnstest.EditionFree)
+	c := newV1Default(t, s)
+
+	var ids []string
+	for i, v := range []string{"xml <&> \"quoted\" 'value' é中", "second"} {
+		req := alidnsv1.CreateAddDomainRecordRequest()
+		req.AcceptFormat = "XML"
+		req.DomainName, req.RR, req.Type, req.Value = "example.com", "x"+strconv.Itoa(i), "TXT", v
+		resp, err := c.AddDomainRecord(req)
+		if err != nil {
+			t.Fatalf("V1 AddDomainRecord (XML): %v", err)
+		}
+		if resp.RecordId == "" || resp.RequestId != lastCall(t, s).RequestID {
+			t.Fatalf("XML AddDomainRecord decoded %+v", resp)
+		}
+		ids = append(ids, resp.RecordId)
+	}
+
+	list := alidnsv1.CreateDescribeDomainRecordsRequest()
+	list.AcceptFormat = "XML"
+	list.DomainName = "example.com"
+	resp, err := c.DescribeDomainRecords(list)
+	if err != nil {
+		t.Fatalf("V1 DescribeDomainRecords (XML): %v", err)
+	}
+	eq(t, "XML TotalCount", resp.TotalCount, int64(2))
+	eq(t, "XML PageNumber", resp.PageNumber, int64(1))
+	eq(t, "XML PageSize", resp.PageSize, int64(20))
+	if len(resp.DomainRecords.Record) != 2 {
+		t.Fatalf("XML records = %+v", resp.DomainRecords)
+	}
+	r := resp.DomainRecords.Record[1] // newest first
+	eq(t, "XML Record.RecordId", r.RecordId, ids[0])
+	eq(t, "XML Record.Value", r.Value, "xml <&> \"quoted\" 'value' é中")
+	eq(t, "XML Record.TTL", r.TTL, int64(600))
+	eq(t, "XML Record.Locked", r.Locked, false)
+	eq(t, "XML Record.Weight", r.Weight, 1)
+
+	info := alidnsv1.CreateDescribeDomainRecordInfoRequest()
+	info.AcceptFormat = "XML"
+	info.RecordId = ids[1]
+	ir, err := c.DescribeDomainRecordInfo(info)
+	if err != nil {
+		t.Fatalf("V1 DescribeDomainRecordInfo (XML): %v", err)
+	}
+	eq(t, "XML info.Value", ir.Value, "second")
+	eq(t, "XML info.RR", ir.RR, "x1")
+	eq(t, "XML info.Status", ir.Status, "ENABLE")
+
+	dsr := alidnsv1.CreateDeleteSubDomainRecordsRequest()
+	dsr.AcceptFormat = "XML"
+	dsr.DomainName, dsr.RR = "example.com", "x0"
+	dr, err := c.DeleteSubDomainRecords(dsr)
+	if err != nil {
+		t.Fatalf("V1 DeleteSubDomainRecords (XML): %v", err)
+	}
+	eq(t, "XML DeleteSubDomainRecords.TotalCount", dr.TotalCount, "1")
+
+	// The V1 SDK only parses JSON error bodies; an XML error still
+	// surfaces as a ServerError with the HTTP status and the raw body.
+	dup := alidnsv1.CreateAddDomainRecordRequest()
+	dup.AcceptFormat = "XML"
+	dup.DomainName, dup.RR, dup.Type, dup.Value = "example.com", "x1", "TXT", "second"
+	_, err = c.AddDomainRecord(dup)
+	var se *sdkerrors.ServerError
+	if !errors.As(err, &se) {
+		t.Fatalf("XML error: want ServerError, got %v", err)
+	}
+	eq(t, "XML error status", se.HttpStatus(), 400)
+	if !strings.Contains(se.Message(), "<Code>DomainRecordDuplicate</Code>") || !strings.Contains(se.Message(), "<Error>") {
+		t.Errorf("XML error body = %q", se.Message())
+	}
+}

@@ -427,3 +427,54 @@ func TestV2TXTRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestV2LegacyRPCSignature runs the V2 SDK with SignatureAlgorithm "v2":
+// darabonba then takes its legacy RPC path (HMAC-SHA1 in the query,
+// Format=json in lower case, SecurityToken as a query parameter) against
+// the simulator's RPC verifier.
+func TestV2LegacyRPCSignature(t *testing.T) {
+	s := newSim(t)
+	s.AddZone("example.com", alidnstest.EditionFree)
+	ctx := ctxT(t)
+	legacy := func(id, secret, token string) *alidnsv2.Client {
+		c := newV2(t, s, id, secret, token)
+		c.SignatureAlgorithm = dara.String("v2")
+		return c
+	}
+	c := legacy(alidnstest.DefaultAccessKeyID, alidnstest.DefaultAccessKeySecret, "")
+	add := v2Add(t, c, "example.com", "_acme-challenge", "TXT", "legacy a+b c*~/é", 0)
+	eq(t, "scheme", lastCall(t, s).Scheme, "RPC")
+	info, err := c.DescribeDomainRecordInfoWithContext(ctx, (&alidnsv2.DescribeDomainRecordInfoRequest{}).SetRecordId(dara.StringValue(add.Body.RecordId)), rt())
+	if err != nil {
+		t.Fatalf("V2 (RPC) DescribeDomainRecordInfo: %v", err)
+	}
+	eq(t, "Value", dara.StringValue(info.Body.Value), "legacy a+b c*~/é")
+
+	_, err = c.AddDomainRecordWithContext(ctx, (&alidnsv2.AddDomainRecordRequest{}).SetDomainName("example.com").
+		SetRR("_acme-challenge").SetType("TXT").SetValue("legacy a+b c*~/é"), rt())
+	v2Error(t, s, err, "DomainRecordDuplicate", 400)
+
+	bad := legacy(alidnstest.DefaultAccessKeyID, "wrong", "")
+	_, err = bad.DescribeDomainsWithContext(ctx, &alidnsv2.DescribeDomainsRequest{}, rt())
+	v2Error(t, s, err, "SignatureDoesNotMatch", 400)
+
+	sts := s.IssueSTS(time.Hour)
+	withSTS := legacy(sts.AccessKeyID, sts.AccessKeySecret, sts.SecurityToken)
+	if _, err := withSTS.DescribeDomainsWithContext(ctx, &alidnsv2.DescribeDomainsRequest{}, rt()); err != nil {
+		t.Fatalf("V2 (RPC) with STS: %v", err)
+	}
+	eq(t, "STS call key", lastCall(t, s).AccessKeyID, sts.AccessKeyID)
+
+	g := newGen(2468)
+	for i := 0; i < 100; i++ {
+		rr, val := g.value(6), g.value(6)
+		if _, err := c.DescribeDomainRecordsWithContext(ctx, (&alidnsv2.DescribeDomainRecordsRequest{}).
+			SetDomainName("example.com").SetRRKeyWord(rr).SetValueKeyWord(val), rt()); err != nil {
+			t.Fatalf("V2 (RPC) with RRKeyWord %q ValueKeyWord %q: %v", rr, val, err)
+		}
+		p := lastCall(t, s).Params
+		if p.Get("RRKeyWord") != viaJSON(rr) || p.Get("ValueKeyWord") != viaJSON(val) {
+			t.Fatalf("simulator decoded RRKeyWord %q ValueKeyWord %q, sent %q %q", p.Get("RRKeyWord"), p.Get("ValueKeyWord"), rr, val)
+		}
+	}
+}
