@@ -1,0 +1,3 @@
+module github.com/caddy-alidns/alidns/e2e
+
+go 1.26.0
