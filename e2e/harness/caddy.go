@@ -108,3 +108,17 @@ func WriteEnvFile(path string, kv ...string) error {
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o600)
 }
+
+// CaddyAdapt runs `caddy adapt --config config` and returns the JSON it
+// prints on stdout and its log lines (stderr) separately.
+func CaddyAdapt(ctx context.Context, tools *Tools, dir, config string) (jsonOut, logs string, err error) {
+	cmd := exec.CommandContext(ctx, tools.Caddy, "adapt", "--config", config)
+	cmd.Dir = dir
+	cmd.Env = CaddyEnv(dir, nil)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), stderr.String(), fmt.Errorf("caddy adapt --config %s: %w\n%s", config, err, stderr.String())
+	}
+	return stdout.String(), stderr.String(), nil
+}
