@@ -71,6 +71,9 @@ func toAPI(rr libdns.RR) (apiValue, error) {
 		if data == "" {
 			return v, fmt.Errorf("record %q %s has no target", rr.Name, v.Type)
 		}
+		if err := checkHost(rr.Name, v.Type, data); err != nil {
+			return v, err
+		}
 		v.Value = hostToAPI(data)
 	case "MX":
 		f := strings.Fields(data)
@@ -87,6 +90,9 @@ func toAPI(rr libdns.RR) (apiValue, error) {
 		if v.Priority > 50 {
 			return v, fmt.Errorf("record %q MX: preference %d is above AliDNS's maximum of 50", rr.Name, pref)
 		}
+		if err := checkHost(rr.Name, v.Type, f[1]); err != nil {
+			return v, err
+		}
 		v.Value = hostToAPI(f[1])
 	case "SRV":
 		f := strings.Fields(data)
@@ -97,6 +103,9 @@ func toAPI(rr libdns.RR) (apiValue, error) {
 			if _, err := strconv.ParseUint(n, 10, 16); err != nil {
 				return v, fmt.Errorf("record %q SRV: invalid number %q", rr.Name, n)
 			}
+		}
+		if err := checkHost(rr.Name, v.Type, f[3]); err != nil {
+			return v, err
 		}
 		v.Value = strings.Join(append(f[:3:3], hostToAPI(f[3])), " ")
 	case "HTTPS", "SVCB":
@@ -109,6 +118,11 @@ func toAPI(rr libdns.RR) (apiValue, error) {
 			return v, fmt.Errorf("record %q %s: invalid priority %q", rr.Name, v.Type, parts[0])
 		}
 		v.Priority = int64(prio)
+		if parts[1] != "." {
+			if err := checkHost(rr.Name, v.Type, parts[1]); err != nil {
+				return v, err
+			}
+		}
 		v.Value = hostToAPI(parts[1])
 		if len(parts) == 3 && strings.TrimSpace(parts[2]) != "" {
 			v.Value += " " + strings.TrimSpace(parts[2])
@@ -121,6 +135,16 @@ func toAPI(rr libdns.RR) (apiValue, error) {
 		v.Value = rr.Data
 	}
 	return v, nil
+}
+
+// checkHost refuses what cannot be a host name: empty labels (".." or a
+// leading dot), blanks, or more than 253 characters.
+func checkHost(name, typ, h string) error {
+	t := strings.TrimSuffix(h, ".")
+	if t == "" || len(t) > 253 || strings.Contains(t, "..") || strings.HasPrefix(t, ".") || strings.ContainsAny(t, " \t\n\"") {
+		return fmt.Errorf("record %q %s: %q is not a valid host name", name, typ, h)
+	}
+	return nil
 }
 
 // hostToAPI drops the trailing dot AliDNS does not use; "." alone (the
@@ -256,6 +280,14 @@ func sameData(typ, a, b string) bool {
 			return false
 		}
 		for i := range na {
+			x, errx := strconv.ParseUint(na[i], 10, 16)
+			y, erry := strconv.ParseUint(nb[i], 10, 16)
+			if errx == nil && erry == nil {
+				if x != y {
+					return false
+				}
+				continue
+			}
 			if !strings.EqualFold(strings.TrimSuffix(na[i], "."), strings.TrimSuffix(nb[i], ".")) {
 				return false
 			}

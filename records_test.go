@@ -1,0 +1,273 @@
+package alidns
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/libdns/libdns"
+
+	"github.com/caddy-alidns/alidns/alidnstest"
+)
+
+func TestToAPIMapping(t *testing.T) {
+	for _, tc := range []struct {
+		in   libdns.Record
+		want apiValue
+	}{
+		{libdns.Address{Name: "www", IP: netip.MustParseAddr("192.0.2.1")}, apiValue{RR: "www", Type: "A", Value: "192.0.2.1"}},
+		{libdns.Address{Name: "v6", IP: netip.MustParseAddr("2001:db8::1"), TTL: time.Hour}, apiValue{RR: "v6", Type: "AAAA", Value: "2001:db8::1", TTL: 3600}},
+		{libdns.CNAME{Name: "c", Target: "target.example.com."}, apiValue{RR: "c", Type: "CNAME", Value: "target.example.com"}},
+		{libdns.MX{Name: "@", Preference: 10, Target: "mx.example.com."}, apiValue{RR: "@", Type: "MX", Value: "mx.example.com", Priority: 10}},
+		{libdns.NS{Name: "sub", Target: "ns1.example.net."}, apiValue{RR: "sub", Type: "NS", Value: "ns1.example.net"}},
+		{libdns.TXT{Name: "t", Text: `v=spf1 "quoted" \ back`}, apiValue{RR: "t", Type: "TXT", Value: `v=spf1 "quoted" \ back`}},
+		{libdns.SRV{Service: "sip", Transport: "tcp", Name: "@", Priority: 1, Weight: 2, Port: 5060, Target: "sip.example.com."}, apiValue{RR: "_sip._tcp", Type: "SRV", Value: "1 2 5060 sip.example.com"}},
+		{libdns.CAA{Name: "@", Flags: 0, Tag: "issue", Value: "letsencrypt.org"}, apiValue{RR: "@", Type: "CAA", Value: `0 issue "letsencrypt.org"`}},
+		{libdns.ServiceBinding{Scheme: "https", Name: "@", Priority: 1, Target: ".", Params: libdns.SvcParams{"alpn": {"h2", "h3"}}}, apiValue{RR: "@", Type: "HTTPS", Value: ". alpn=h2,h3", Priority: 1}},
+		{libdns.ServiceBinding{Scheme: "https", Name: "alias", Priority: 0, Target: "cdn.example.net."}, apiValue{RR: "alias", Type: "HTTPS", Value: "cdn.example.net"}},
+		{libdns.RR{Name: "r", Type: "redirect_url", Data: "https://example.org/"}, apiValue{RR: "r", Type: "REDIRECT_URL", Value: "https://example.org/"}},
+	} {
+		got, err := toAPI(tc.in.RR())
+		if err != nil {
+			t.Errorf("%+v: %v", tc.in, err)
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("toAPI(%+v)\n got %+v\nwant %+v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestToAPIRejectsBadInput(t *testing.T) {
+	for _, rr := range []libdns.RR{
+		{Name: "a", Type: "A", Data: "not-an-ip"},
+		{Name: "a", Type: "A", Data: "2001:db8::1"},
+		{Name: "a", Type: "AAAA", Data: "192.0.2.1"},
+		{Name: "m", Type: "MX", Data: "mx.example.com"},
+		{Name: "m", Type: "MX", Data: "99 mx.example.com"},
+		{Name: "s", Type: "SRV", Data: "1 2 mx"},
+		{Name: "h", Type: "HTTPS", Data: "x ."},
+		{Name: "c", Type: "CNAME", Data: ""},
+		{Name: "x", Type: "", Data: "y"},
+	} {
+		if v, err := toAPI(rr); err == nil {
+			t.Errorf("toAPI(%+v) = %+v, want an error", rr, v)
+		} else if !strings.Contains(err.Error(), rr.Name) {
+			t.Errorf("error does not name the record: %v", err)
+		}
+	}
+}
+
+func TestFromAPITypes(t *testing.T) {
+	for _, tc := range []struct {
+		in   apiRecord
+		want string // %T of the result
+		data string
+	}{
+		{apiRecord{RR: "www", Type: "A", Value: "192.0.2.1", TTL: 600}, "libdns.Address", "192.0.2.1"},
+		{apiRecord{RR: "@", Type: "MX", Value: "mx.example.com", Priority: 5, TTL: 600}, "libdns.MX", "5 mx.example.com."},
+		{apiRecord{RR: "_sip._tcp", Type: "SRV", Value: "1 2 5060 sip.example.com", TTL: 600}, "libdns.SRV", "1 2 5060 sip.example.com."},
+		{apiRecord{RR: "@", Type: "HTTPS", Value: ". alpn=h2", Priority: 1, TTL: 600}, "libdns.ServiceBinding", "1 . alpn=h2"},
+		{apiRecord{RR: "c", Type: "CNAME", Value: "t.example.com", TTL: 600}, "libdns.CNAME", "t.example.com."},
+		{apiRecord{RR: "r", Type: "REDIRECT_URL", Value: "https://example.org/", TTL: 600}, "libdns.RR", "https://example.org/"},
+		{apiRecord{RR: "bad", Type: "A", Value: "garbage", TTL: 600}, "libdns.RR", "garbage"},
+	} {
+		got := fromAPI(tc.in)
+		if fmt.Sprintf("%T", got) != tc.want || got.RR().Data != tc.data {
+			t.Errorf("fromAPI(%+v) = %T %q, want %s %q", tc.in, got, got.RR().Data, tc.want, tc.data)
+		}
+	}
+}
+
+func TestRelativeName(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{
+		{"", "@"}, {"@", "@"}, {"www", "www"}, {"_acme-challenge.www", "_acme-challenge.www"},
+		{"example.com.", "@"}, {"WWW.Example.COM.", "www"}, {"a.b.example.com.", "a.b"},
+		{"*", "*"}, {"*.example.com.", "*"}, {"_sip._tcp.@", "_sip._tcp"},
+	} {
+		got, err := relativeName(tc.name, "example.com")
+		if err != nil || got != tc.want {
+			t.Errorf("relativeName(%q) = %q, %v; want %q", tc.name, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"notexample.com.", "www.other.org.", "com."} {
+		if got, err := relativeName(bad, "example.com"); err == nil {
+			t.Errorf("relativeName(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
+func TestAPIZone(t *testing.T) {
+	for in, want := range map[string]string{
+		"example.com.": "example.com", "Example.COM": "example.com", " example.com. ": "example.com",
+		"例子.中国.": "xn--fsqu00a.xn--fiqs8s", "XN--FSQU00A.XN--FIQS8S.": "xn--fsqu00a.xn--fiqs8s",
+		"bücher.de": "xn--bcher-kva.de",
+	} {
+		if got, err := apiZone(in); err != nil || got != want {
+			t.Errorf("apiZone(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", ".", "  "} {
+		if _, err := apiZone(bad); err == nil {
+			t.Errorf("apiZone(%q) accepted", bad)
+		}
+	}
+}
+
+// randomRecord returns a random typed record of every kind the provider
+// maps, with values AliDNS accepts.
+func randomRecord(r *rand.Rand, i int) libdns.Record {
+	name := fmt.Sprintf("rt%d", i)
+	ttl := time.Duration(600+r.IntN(3)*600) * time.Second
+	host := func() string { return fmt.Sprintf("h%d.example.net.", r.IntN(1000)) }
+	switch r.IntN(10) {
+	case 0:
+		return libdns.Address{Name: name, TTL: ttl, IP: netip.AddrFrom4([4]byte{10, byte(r.IntN(256)), byte(r.IntN(256)), byte(1 + r.IntN(254))})}
+	case 1:
+		var b [16]byte
+		b[0], b[1] = 0x20, 0x01
+		for j := 2; j < 16; j++ {
+			b[j] = byte(r.IntN(256))
+		}
+		return libdns.Address{Name: name, TTL: ttl, IP: netip.AddrFrom16(b)}
+	case 2:
+		return libdns.CNAME{Name: name, TTL: ttl, Target: host()}
+	case 3:
+		return libdns.MX{Name: name, TTL: ttl, Preference: uint16(1 + r.IntN(50)), Target: host()}
+	case 4:
+		return libdns.NS{Name: name, TTL: ttl, Target: host()}
+	case 5:
+		const alphabet = `abcXYZ019 "'\;=+/_-.中文é`
+		n := 1 + r.IntN(600) // beyond one 255-byte string
+		var b strings.Builder
+		for b.Len() < n {
+			rs := []rune(alphabet)
+			b.WriteRune(rs[r.IntN(len(rs))])
+		}
+		return libdns.TXT{Name: name, TTL: ttl, Text: b.String()}
+	case 6:
+		return libdns.SRV{Service: "svc", Transport: "tcp", Name: name, TTL: ttl, Priority: uint16(r.IntN(100)), Weight: uint16(r.IntN(100)), Port: uint16(1 + r.IntN(65535)), Target: host()}
+	case 7:
+		tags := []string{"issue", "issuewild", "iodef"}
+		return libdns.CAA{Name: name, TTL: ttl, Flags: uint8(r.IntN(2) * 128), Tag: tags[r.IntN(3)], Value: fmt.Sprintf("ca%d.example", r.IntN(100))}
+	case 8:
+		return libdns.ServiceBinding{Scheme: "https", Name: name, TTL: ttl, Priority: uint16(1 + r.IntN(10)), Target: ".", Params: libdns.SvcParams{"alpn": {"h2", "h3"}}}
+	default:
+		return libdns.ServiceBinding{Scheme: "dns", Name: name, TTL: ttl, Priority: uint16(1 + r.IntN(10)), Target: host(), Params: libdns.SvcParams{"port": {fmt.Sprint(1 + r.IntN(65535))}}}
+	}
+}
+
+// Every typed record survives a round trip through the simulator: what
+// GetRecords returns is the same record (same RR and same Go type).
+func TestTypedRecordsRoundTrip(t *testing.T) {
+	s := newSim(t, "example.com")
+	p := newProvider(s)
+	r := rand.New(rand.NewPCG(1, 2))
+	in := make([]libdns.Record, 200)
+	for i := range in {
+		in[i] = randomRecord(r, i)
+	}
+	created, err := p.AppendRecords(ctx(t), "example.com.", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.GetRecords(ctx(t), "example.com.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]libdns.Record{}
+	for _, g := range got {
+		byName[g.RR().Name+"/"+g.RR().Type] = g
+	}
+	for i, want := range in {
+		wrr := want.RR()
+		g, ok := byName[wrr.Name+"/"+wrr.Type]
+		if !ok {
+			t.Errorf("%+v not returned", wrr)
+			continue
+		}
+		if fmt.Sprintf("%T", g) != fmt.Sprintf("%T", want) {
+			t.Errorf("%s: type %T, want %T", wrr.Name, g, want)
+		}
+		if grr := g.RR(); grr != wrr {
+			t.Errorf("round trip changed the record:\n sent %+v\n  got %+v", wrr, grr)
+		}
+		if crr := created[i].RR(); crr != wrr {
+			t.Errorf("AppendRecords returned %+v for %+v", crr, wrr)
+		}
+	}
+}
+
+func FuzzToAPI(f *testing.F) {
+	for _, seed := range []struct{ name, typ, data string }{
+		{"www", "A", "192.0.2.1"}, {"@", "MX", "10 mx.example.com."}, {"_s._tcp", "SRV", "1 2 3 t."},
+		{"h", "HTTPS", "1 . alpn=h2"}, {"t", "TXT", `"quoted" text`}, {"c", "CAA", `0 issue "ca"`},
+		{"x", "CNAME", "a.b."}, {"", "", ""}, {"n", "NS", "ns."}, {"v6", "AAAA", "::ffff:1.2.3.4"},
+	} {
+		f.Add(seed.name, seed.typ, seed.data)
+	}
+	f.Fuzz(func(t *testing.T, name, typ, data string) {
+		rr := libdns.RR{Name: name, Type: typ, Data: data}
+		v, err := toAPI(rr)
+		if err != nil {
+			return
+		}
+		if v.Type != strings.ToUpper(typ) {
+			t.Fatalf("type %q became %q", typ, v.Type)
+		}
+		if (v.Type == "MX") && (v.Priority < 1 || v.Priority > 50) {
+			t.Fatalf("MX priority %d outside AliDNS's range", v.Priority)
+		}
+		// What was accepted maps back to the same DNS data.
+		back := fromAPI(apiRecord{RR: v.RR, Type: v.Type, Value: v.Value, Priority: v.Priority})
+		if f := strings.Fields(data); v.Type == "MX" && strings.Trim(f[0], "0") == "" {
+			return // preference 0 is sent as AliDNS's most preferred, 1
+		}
+		if _, isRR := back.(libdns.RR); isRR && v.Type != "TXT" {
+			switch v.Type {
+			case "A", "AAAA", "CNAME", "NS", "MX", "SRV", "CAA", "HTTPS", "SVCB":
+				// libdns could not parse what we produced from valid
+				// input: only acceptable when the input was not valid
+				// for libdns either.
+				if _, perr := rr.Parse(); perr == nil {
+					t.Fatalf("accepted %+v, mapped back to unparseable %+v", rr, back.RR())
+				}
+			}
+			return
+		}
+		if !sameData(v.Type, back.RR().Data, strings.TrimSpace(data)) && v.Type != "TXT" && v.Type != "CAA" && v.Type != "HTTPS" && v.Type != "SVCB" {
+			t.Fatalf("%+v -> %+v -> %q", rr, v, back.RR().Data)
+		}
+		if v.Type == "TXT" && back.RR().Data != data {
+			t.Fatalf("TXT changed: %q -> %q", data, back.RR().Data)
+		}
+	})
+}
+
+func FuzzRelativeName(f *testing.F) {
+	for _, s := range []string{"", "@", "www", "www.example.com.", "example.com.", "x.other.org.", "*.example.com.", "a..example.com.", "EXAMPLE.com."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		rel, err := relativeName(name, "example.com")
+		if err != nil {
+			return
+		}
+		if rel == "" {
+			t.Fatalf("empty RR for %q", name)
+		}
+		if strings.HasSuffix(name, ".") && rel != "@" {
+			// An accepted FQDN lies inside the zone and maps back to itself.
+			if got := strings.ToLower(strings.TrimSuffix(name, ".")); got != rel+".example.com" && !strings.HasPrefix(got, "xn--") && !strings.Contains(got, "xn--") {
+				if ascii := subDomain(rel, "example.com"); !strings.EqualFold(ascii, got) {
+					t.Fatalf("%q -> %q does not map back (%q)", name, rel, ascii)
+				}
+			}
+		}
+	})
+}
+
+var _ = alidnstest.EditionFree
