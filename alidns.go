@@ -1,13 +1,19 @@
 package alidns
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/certmagic"
+	"github.com/libdns/libdns"
 	"go.uber.org/zap"
+
+	"github.com/caddy-alidns/alidns/internal/api"
 )
 
 func init() {
@@ -22,53 +28,217 @@ func (*Provider) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision expands placeholders ({env.X}, {file.X}) in the config,
-// resolves credentials and checks the settings, so that a bad config is
-// refused when Caddy loads it rather than at the first certificate. The
-// expanded values live only in this provisioned copy: the config Caddy
-// stores and prints keeps the placeholders.
+// Provision expands placeholders ({env.X}, {file.X}) in the string
+// settings, checks every setting, resolves the credentials and builds the
+// API client, so that a bad config is refused when Caddy loads it rather
+// than at the first certificate. A placeholder that is unknown or expands
+// to nothing is an error, not a silently empty setting.
+//
+// The expanded values are kept in unexported state: the exported fields
+// still hold the placeholders, so neither the config Caddy stores and
+// prints nor a json.Marshal of the provisioned Provider holds a secret
+// that came from a placeholder.
+//
+// Provision does its work once per Provider: later calls return nil and
+// change nothing.
 func (p *Provider) Provision(ctx caddy.Context) error {
-	p.logger = ctx.Logger()
-	repl := caddy.NewReplacer()
-	for _, f := range []struct {
-		name string
-		v    *string
-	}{
-		{"access_key_id", &p.AccessKeyID},
-		{"access_key_secret", &p.AccessKeySecret},
-		{"security_token", &p.SecurityToken},
-		{"profile", &p.Profile},
-		{"ram_role", &p.RAMRole},
-		{"region_id", &p.RegionID},
-		{"endpoint", &p.Endpoint},
-		{"line", &p.Line},
-	} {
-		if *f.v == "" {
-			continue
-		}
-		v, err := repl.ReplaceOrErr(*f.v, true, true)
-		if err != nil {
-			// The error names the placeholder, never its value.
-			return fmt.Errorf("alidns: %s: %w (is the environment variable or file set?)", f.name, err)
-		}
-		*f.v = v
-	}
+	return p.provision(ctx.Logger(), caddy.NewReplacer())
+}
+
+// provision is Provision without a Caddy context (the diagnostics command
+// uses it too). logger may be nil.
+func (p *Provider) provision(logger *zap.Logger, repl *caddy.Replacer) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, err := p.setupLocked(os.LookupEnv); err != nil {
-		return fmt.Errorf("alidns: %w", err)
+	if p.provisioned {
+		return nil
 	}
-	p.logger.Debug("provisioned",
+	if logger != nil {
+		p.logger = logger
+	}
+	s, err := p.expand(repl)
+	if err != nil {
+		return err
+	}
+	if err := checkSettings(s, time.Duration(p.TTL), time.Duration(p.HTTPTimeout)); err != nil {
+		return err
+	}
+	p.expanded = &s
+	if _, err := p.setupLocked(os.LookupEnv); err != nil {
+		p.expanded = nil
+		return err
+	}
+	p.provisioned = true
+	endpoint, from := endpointOf(s.Endpoint, os.LookupEnv)
+	l := p.log()
+	l.Debug("provisioned",
 		zap.String("credentials", p.creds.Source()),
 		zap.String("endpoint", p.api.Endpoint),
+		zap.String("endpoint_from", from),
 		zap.String("line", p.line()),
 		zap.Duration("default_ttl", time.Duration(p.defaultTTL())*time.Second))
+	if s.RegionID != "" && from != "endpoint" {
+		l.Info("region_id does not select the API endpoint: the central endpoint serves every region; set endpoint to use a regional one",
+			zap.String("region_id", s.RegionID),
+			zap.String("endpoint", endpoint),
+			zap.String("regional_endpoint", api.RegionalEndpoint(s.RegionID)))
+	}
 	return nil
 }
 
-// Interface guards.
+// Cleanup closes the idle connections of the API client when Caddy
+// unloads the module (on a config reload or at shutdown). Requests still
+// in flight are not affected, and a later call opens new connections.
+func (p *Provider) Cleanup() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.api != nil && p.HTTPClient == nil {
+		p.api.HTTPClient.CloseIdleConnections()
+	}
+	return nil
+}
+
+// placeholderFields are the string settings in which placeholders are
+// expanded, by their JSON/Caddyfile names.
+func (p *Provider) placeholderFields() []struct {
+	name string
+	v    string
+	dst  func(*settings) *string
+} {
+	return []struct {
+		name string
+		v    string
+		dst  func(*settings) *string
+	}{
+		{"access_key_id", p.AccessKeyID, func(s *settings) *string { return &s.AccessKeyID }},
+		{"access_key_secret", p.AccessKeySecret, func(s *settings) *string { return &s.AccessKeySecret }},
+		{"security_token", p.SecurityToken, func(s *settings) *string { return &s.SecurityToken }},
+		{"profile", p.Profile, func(s *settings) *string { return &s.Profile }},
+		{"ram_role", p.RAMRole, func(s *settings) *string { return &s.RAMRole }},
+		{"region_id", p.RegionID, func(s *settings) *string { return &s.RegionID }},
+		{"endpoint", p.Endpoint, func(s *settings) *string { return &s.Endpoint }},
+		{"line", p.Line, func(s *settings) *string { return &s.Line }},
+	}
+}
+
+// expand returns the string settings with placeholders replaced and
+// surrounding white space trimmed. Its errors name the field and the
+// placeholder, never a value.
+func (p *Provider) expand(repl *caddy.Replacer) (settings, error) {
+	var s settings
+	for _, f := range p.placeholderFields() {
+		if f.v == "" {
+			continue
+		}
+		v, err := repl.ReplaceOrErr(f.v, true, true)
+		if err != nil {
+			return settings{}, fmt.Errorf("%s: %w; %s", f.name, err, placeholderHint(f.v))
+		}
+		*f.dst(&s) = strings.TrimSpace(v)
+	}
+	return s, nil
+}
+
+// placeholderHint says what to do about a placeholder that could not be
+// expanded.
+func placeholderHint(v string) string {
+	switch {
+	case strings.Contains(v, "{env."):
+		return "set the environment variable in Caddy's environment (e.g. with caddy run --envfile FILE, or Environment= in a systemd unit)"
+	case strings.Contains(v, "{file."):
+		return "check that the file exists, is readable by Caddy and is not empty (Caddy logs why it could not be read)"
+	}
+	return "use {env.NAME} for an environment variable or {file.PATH} for a file's contents"
+}
+
+// Validate checks the settings without any network access: credential
+// fields that must come in pairs, conflicting credential sources, the
+// endpoint URL, the TTL range and the other values. Caddy calls it after
+// Provision, which runs the same checks on the expanded settings; called
+// before Provision, it checks the settings as written, where a
+// placeholder passes as a value.
+func (p *Provider) Validate() error {
+	return checkSettings(p.current(), time.Duration(p.TTL), time.Duration(p.HTTPTimeout))
+}
+
+// checkSettings returns the first problem of the settings, naming the
+// field and what to do.
+func checkSettings(s settings, ttl, httpTimeout time.Duration) error {
+	id, secret, token := strings.TrimSpace(s.AccessKeyID), strings.TrimSpace(s.AccessKeySecret), strings.TrimSpace(s.SecurityToken)
+	role, profile := strings.TrimSpace(s.RAMRole), strings.TrimSpace(s.Profile)
+	switch {
+	case id != "" && secret == "":
+		return errors.New("access_key_id is set but access_key_secret is empty: set access_key_secret too, or remove access_key_id to take credentials from the environment")
+	case id == "" && secret != "":
+		return errors.New("access_key_secret is set but access_key_id is empty: set access_key_id too, or remove access_key_secret to take credentials from the environment")
+	case id == "" && token != "":
+		return errors.New("security_token is set without access_key_id and access_key_secret: an STS token only works with the temporary AccessKey pair it was issued with; set all three")
+	case id != "" && (role != "" || profile != ""):
+		return fmt.Errorf("access_key_id is set together with %s: these are alternative credential sources, set only one", conflicting(role, profile))
+	case role != "" && profile != "":
+		return errors.New("ram_role and profile are both set: these are alternative credential sources, set only one")
+	}
+	for _, f := range []struct{ name, v string }{
+		{"access_key_id", id}, {"access_key_secret", secret}, {"security_token", token},
+		{"ram_role", role}, {"profile", profile}, {"region_id", s.RegionID}, {"line", s.Line},
+	} {
+		if strings.ContainsAny(f.v, " \t\r\n") {
+			return fmt.Errorf("%s contains white space: check the value (a copy-paste error or a multi-line file?)", f.name)
+		}
+	}
+	if e := strings.TrimSpace(s.Endpoint); e != "" {
+		if _, err := api.ParseEndpoint(e); err != nil {
+			return err
+		}
+	}
+	if err := checkTTL(ttl); err != nil {
+		return err
+	}
+	if httpTimeout < 0 {
+		return fmt.Errorf("http_timeout %s is negative: remove it to use the default of %s, or set a positive duration such as 10s", httpTimeout, api.DefaultRequestTimeout)
+	}
+	return nil
+}
+
+// checkTTL checks the default TTL: zero (the default of 600 s) or whole
+// seconds between 1 s and 86400 s.
+func checkTTL(ttl time.Duration) error {
+	if problem := ttlProblem(ttl); problem != "" {
+		return fmt.Errorf("ttl %s %s", ttl, problem)
+	}
+	return nil
+}
+
+// ttlProblem describes what is wrong with a default TTL, or returns "".
+func ttlProblem(ttl time.Duration) string {
+	switch {
+	case ttl == 0:
+		return ""
+	case ttl < 0:
+		return fmt.Sprintf("is negative: remove ttl to use the default of %d s, or set a value between 1 s and %d s", defaultTTL, maxTTL)
+	case ttl < time.Second:
+		return "is below 1 s: in JSON, ttl is a duration, so write \"600s\" (a bare number counts nanoseconds); in the Caddyfile, ttl 600 means seconds"
+	case ttl > maxTTL*time.Second:
+		return fmt.Sprintf("is above AliDNS's maximum of %d s (24h): lower it", maxTTL)
+	case ttl%time.Second != 0:
+		return "is not a whole number of seconds, which AliDNS requires: round it"
+	}
+	return ""
+}
+
+// Interface guards: the module interfaces, certmagic's DNS provider
+// interface (tls { dns } and acme_dns) and the four record interfaces the
+// global dns option (and ECH) requires.
 var (
-	_ caddy.Provisioner     = (*Provider)(nil)
-	_ certmagic.DNSProvider = (*Provider)(nil)
 	_ caddy.Module          = (*Provider)(nil)
+	_ caddy.Provisioner     = (*Provider)(nil)
+	_ caddy.Validator       = (*Provider)(nil)
+	_ caddy.CleanerUpper    = (*Provider)(nil)
+	_ caddyfile.Unmarshaler = (*Provider)(nil)
+	_ certmagic.DNSProvider = (*Provider)(nil)
+	_ libdns.RecordGetter   = (*Provider)(nil)
+	_ libdns.RecordAppender = (*Provider)(nil)
+	_ libdns.RecordSetter   = (*Provider)(nil)
+	_ libdns.RecordDeleter  = (*Provider)(nil)
+	_ libdns.ZoneLister     = (*Provider)(nil)
 )

@@ -84,6 +84,38 @@ type Provider struct {
 	creds  *credentialSource
 	logger *zap.Logger
 	zones  sync.Map // API zone name -> *zoneState
+
+	// expanded holds the string settings with placeholders expanded, set
+	// once by Provision; nil means the exported fields are used as they
+	// are. Keeping the expansion here leaves the exported fields (and so
+	// json.Marshal of the Provider) holding the placeholders, never the
+	// secrets they stand for.
+	expanded    *settings
+	provisioned bool
+}
+
+// settings are the string settings in effect.
+type settings struct {
+	AccessKeyID, AccessKeySecret, SecurityToken string
+	Profile, RAMRole, RegionID, Endpoint, Line  string
+}
+
+// current returns the settings in effect: the expanded ones after
+// Provision, the exported fields otherwise.
+func (p *Provider) current() settings {
+	if p.expanded != nil {
+		return *p.expanded
+	}
+	return settings{
+		AccessKeyID:     p.AccessKeyID,
+		AccessKeySecret: p.AccessKeySecret,
+		SecurityToken:   p.SecurityToken,
+		Profile:         p.Profile,
+		RAMRole:         p.RAMRole,
+		RegionID:        p.RegionID,
+		Endpoint:        p.Endpoint,
+		Line:            p.Line,
+	}
 }
 
 // client returns the API client, building it on first use so the
@@ -98,25 +130,23 @@ func (p *Provider) client() (*api.Client, error) {
 }
 
 func (p *Provider) setupLocked(lookupEnv func(string) (string, bool)) (*api.Client, error) {
+	cfg := p.current()
 	creds, err := resolveCredentials(credentialOptions{
-		AccessKeyID:     p.AccessKeyID,
-		AccessKeySecret: p.AccessKeySecret,
-		SecurityToken:   p.SecurityToken,
-		Profile:         p.Profile,
-		RAMRole:         p.RAMRole,
+		AccessKeyID:     cfg.AccessKeyID,
+		AccessKeySecret: cfg.AccessKeySecret,
+		SecurityToken:   cfg.SecurityToken,
+		Profile:         cfg.Profile,
+		RAMRole:         cfg.RAMRole,
 	}, lookupEnv)
 	if err != nil {
 		return nil, err
 	}
-	endpoint := p.Endpoint
-	if endpoint == "" {
-		endpoint, _ = lookupEnv(envEndpoint)
-	}
-	if endpoint == "" {
-		endpoint = api.DefaultEndpoint
-	}
+	endpoint, from := endpointOf(cfg.Endpoint, lookupEnv)
 	u, err := api.ParseEndpoint(endpoint)
 	if err != nil {
+		if from == envEndpoint {
+			return nil, fmt.Errorf("environment variable %s: %w", envEndpoint, err)
+		}
 		return nil, err
 	}
 	if ttl := time.Duration(p.TTL); ttl < 0 || ttl > maxTTL*time.Second || (ttl > 0 && ttl < time.Second) {
@@ -140,6 +170,18 @@ func (p *Provider) setupLocked(lookupEnv func(string) (string, bool)) (*api.Clie
 	return p.api, nil
 }
 
+// endpointOf returns the endpoint to use and where it came from: the
+// config ("endpoint"), the environment (ALIDNS_ENDPOINT) or the default.
+func endpointOf(configured string, lookupEnv func(string) (string, bool)) (endpoint, from string) {
+	if e := strings.TrimSpace(configured); e != "" {
+		return e, "endpoint"
+	}
+	if e, _ := lookupEnv(envEndpoint); strings.TrimSpace(e) != "" {
+		return strings.TrimSpace(e), envEndpoint
+	}
+	return api.DefaultEndpoint, "default"
+}
+
 func (p *Provider) log() *zap.Logger {
 	if p.logger == nil {
 		return zap.NewNop()
@@ -147,23 +189,25 @@ func (p *Provider) log() *zap.Logger {
 	return p.logger
 }
 
-// observe logs every API call at debug level: never parameters that could
-// be secret (there are none in AliDNS business parameters; credentials
-// travel in headers only).
+// observe logs every API call at debug level: the action, the zone, name,
+// type and record id it concerned, its duration, request id and retries.
+// AliDNS business parameters hold no secret (credentials travel in
+// headers only) and record values are not logged.
 func (p *Provider) observe(c api.Call) {
 	l := p.log()
 	if ce := l.Check(zap.DebugLevel, "api call"); ce != nil {
-		fields := []zap.Field{
-			zap.String("action", c.Action),
-			zap.Duration("duration", c.Duration),
-			zap.Int("attempts", c.Attempts),
-			zap.String("request_id", c.RequestID),
-		}
-		for _, k := range []string{"DomainName", "RR", "Type", "RecordId", "SubDomain", "PageNumber"} {
-			if v := c.Params.Get(k); v != "" {
-				fields = append(fields, zap.String(strings.ToLower(k), v))
+		fields := []zap.Field{zap.String("action", c.Action)}
+		for _, f := range observedParams {
+			if v := c.Params.Get(f.param); v != "" {
+				fields = append(fields, zap.String(f.field, v))
 			}
 		}
+		fields = append(fields,
+			zap.Duration("duration", c.Duration),
+			zap.String("request_id", c.RequestID),
+			zap.Int("attempts", c.Attempts),
+			zap.Int("retries", max(c.Attempts-1, 0)),
+		)
 		if c.Throttled > 0 {
 			fields = append(fields, zap.Int("throttled", c.Throttled))
 		}
@@ -174,11 +218,22 @@ func (p *Provider) observe(c api.Call) {
 	}
 }
 
+// observedParams are the request parameters logged with each call, under
+// the log field names shared with the record created/deleted lines.
+var observedParams = []struct{ param, field string }{
+	{"DomainName", "zone"},
+	{"RR", "name"},
+	{"Type", "type"},
+	{"RecordId", "record_id"},
+	{"SubDomain", "subdomain"},
+	{"PageNumber", "page"},
+}
+
 func (p *Provider) line() string {
-	if p.Line == "" {
-		return defaultLine
+	if l := p.current().Line; l != "" {
+		return l
 	}
-	return p.Line
+	return defaultLine
 }
 
 func (p *Provider) defaultTTL() int64 {
@@ -361,6 +416,9 @@ func (p *Provider) write(ctx context.Context, c *api.Client, zs *zoneState, acti
 			err = c.DoSerial(ctx, &zs.writeMu, action, params, out)
 		}
 	}
+	if err == nil && action == "UpdateDomainRecord" {
+		p.log().Info("record updated", zap.String("zone", p.zoneNameOf(zs)), zap.String("name", v.RR), zap.String("type", v.Type), zap.String("record_id", params.Get("RecordId")), zap.Int64("ttl", v.TTL))
+	}
 	return v.TTL, err
 }
 
@@ -454,7 +512,7 @@ func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns
 			if done[info.RecordID] {
 				continue
 			}
-			gone, err := p.deleteByID(ctx, c, zs, info.RecordID)
+			gone, err := p.deleteByID(ctx, c, zs, info.RecordID, zap.String("name", rec.RR().Name), zap.String("type", rec.RR().Type))
 			if err != nil {
 				return deleted, fmt.Errorf("deleting record %s (%s %s) from zone %s: %w", info.RecordID, rec.RR().Name, rec.RR().Type, z, err)
 			}
@@ -484,7 +542,7 @@ func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns
 			if done[r.RecordID] || !p.matches(r, want) {
 				continue
 			}
-			gone, err := p.deleteByID(ctx, c, zs, r.RecordID)
+			gone, err := p.deleteByID(ctx, c, zs, r.RecordID, zap.String("name", r.RR), zap.String("type", r.Type))
 			if err != nil {
 				return deleted, fmt.Errorf("deleting %s record %q (%s) from zone %s: %w", r.Type, r.RR, r.RecordID, z, err)
 			}
@@ -515,8 +573,9 @@ func (p *Provider) matches(r apiRecord, want libdns.RR) bool {
 }
 
 // deleteByID deletes one record; it reports false (and no error) when the
-// record was already gone.
-func (p *Provider) deleteByID(ctx context.Context, c *api.Client, zs *zoneState, id string) (bool, error) {
+// record was already gone. about (the record's name and type, when the
+// caller knows them) is added to the log line.
+func (p *Provider) deleteByID(ctx context.Context, c *api.Client, zs *zoneState, id string, about ...zap.Field) (bool, error) {
 	err := c.DoSerial(ctx, &zs.writeMu, "DeleteDomainRecord", url.Values{"RecordId": {id}}, nil)
 	if api.HasCode(err, "DomainRecordNotBelongToUser") {
 		return false, nil
@@ -524,6 +583,20 @@ func (p *Provider) deleteByID(ctx context.Context, c *api.Client, zs *zoneState,
 	if err != nil {
 		return false, err
 	}
-	p.log().Info("record deleted", zap.String("record_id", id))
+	fields := append([]zap.Field{zap.String("zone", p.zoneNameOf(zs))}, about...)
+	p.log().Info("record deleted", append(fields, zap.String("record_id", id))...)
 	return true, nil
+}
+
+// zoneNameOf returns the name of the zone whose state is zs, for logs.
+func (p *Provider) zoneNameOf(zs *zoneState) string {
+	name := ""
+	p.zones.Range(func(k, v any) bool {
+		if v == zs {
+			name = k.(string)
+			return false
+		}
+		return true
+	})
+	return name
 }
