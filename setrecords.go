@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/libdns/libdns"
+	"go.uber.org/zap"
 
 	"github.com/caddy-alidns/alidns/internal/api"
 )
@@ -141,7 +142,7 @@ func (p *Provider) apply(ctx context.Context, c *api.Client, z string, zs *zoneS
 	case "AddDomainRecord":
 		return p.add(ctx, c, z, zs, ch.val)
 	case "DeleteDomainRecord":
-		_, err := p.deleteByID(ctx, c, zs, ch.old.RecordID)
+		_, err := p.deleteByID(ctx, c, zs, ch.old.RecordID, zap.String("name", ch.old.RR), zap.String("type", ch.old.Type))
 		return apiRecord{}, err
 	}
 	ttl, err := p.write(ctx, c, zs, "UpdateDomainRecord", "", ch.val, url.Values{"RecordId": {ch.old.RecordID}}, nil)
