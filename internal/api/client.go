@@ -145,7 +145,9 @@ func (c *Client) Do(ctx context.Context, action string, params url.Values, out a
 // DoSerial is Do with each attempt's request made while holding lock (if
 // not nil), which is released during backoff sleeps: AliDNS answers
 // LastOperationNotFinished to overlapping writes in one zone, so writes to
-// a zone are serialised without blocking other zones or reads.
+// a zone are serialised without blocking other zones or reads. The lock
+// covers an attempt's whole round trip (only its answer proves the write
+// finished) and, while the client is rate-limited, the wait for its slot.
 func (c *Client) DoSerial(ctx context.Context, lock sync.Locker, action string, params url.Values, out any) error {
 	start := time.Now()
 	call := Call{Action: action, Params: params}
@@ -180,17 +182,23 @@ func (c *Client) do(ctx context.Context, lock sync.Locker, action string, params
 	refreshed := false
 	for attempt := 1; ; attempt++ {
 		call.Attempts = attempt
-		if err := c.limiter.wait(ctx); err != nil {
-			return fmt.Errorf("alidns %s: %w", action, err)
-		}
 		cred, err := c.Credentials.Credential(ctx)
 		if err != nil {
 			return fmt.Errorf("alidns %s: getting credentials: %w", action, err)
 		}
+		// The rate limiter is waited for under the lock: the writes queued
+		// on a zone then take their slots one by one, each at the rate in
+		// force when it is next, instead of all reserving slots up front.
 		if lock != nil {
 			lock.Lock()
 		}
-		requestID, status, body, sendErr := c.send(ctx, hc, base, action, query, params, cred)
+		if err := c.limiter.wait(ctx); err != nil {
+			if lock != nil {
+				lock.Unlock()
+			}
+			return fmt.Errorf("alidns %s: %w", action, err)
+		}
+		requestID, status, header, body, sendErr := c.send(ctx, hc, base, action, query, params, cred)
 		if lock != nil {
 			lock.Unlock()
 		}
@@ -219,7 +227,7 @@ func (c *Client) do(ctx context.Context, lock sync.Locker, action string, params
 			apiErr.Attempts = attempt
 			if IsThrottling(apiErr.Code) || status == http.StatusTooManyRequests {
 				call.Throttled++
-				c.limiter.throttled()
+				c.limiter.throttled(throttleTimeLeft(header))
 			}
 			switch {
 			case retryableCodes[apiErr.Code]:
@@ -258,27 +266,27 @@ func (c *Client) do(ctx context.Context, lock sync.Locker, action string, params
 
 var defaultHTTPClient = NewHTTPClient(0, 0)
 
-func (c *Client) send(ctx context.Context, hc *http.Client, base *url.URL, action, query string, params url.Values, cred Credential) (requestID string, status int, body []byte, err error) {
+func (c *Client) send(ctx context.Context, hc *http.Client, base *url.URL, action, query string, params url.Values, cred Credential) (requestID string, status int, header http.Header, body []byte, err error) {
 	u := *base
 	u.RawQuery = query
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), http.NoBody)
 	if err != nil {
-		return "", 0, nil, fmt.Errorf("building request: %w", err)
+		return "", 0, nil, nil, fmt.Errorf("building request: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "caddy-alidns")
 	Sign(req, cred, action, Version, c.now(), c.nonce(), params)
 	resp, err := hc.Do(req)
 	if err != nil {
-		return "", 0, nil, err
+		return "", 0, nil, nil, err
 	}
 	defer resp.Body.Close()
 	body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	requestID = resp.Header.Get("X-Acs-Request-Id")
 	if err != nil {
-		return requestID, resp.StatusCode, nil, fmt.Errorf("reading response (HTTP %d): %w", resp.StatusCode, err)
+		return requestID, resp.StatusCode, resp.Header, nil, fmt.Errorf("reading response (HTTP %d): %w", resp.StatusCode, err)
 	}
-	return requestID, resp.StatusCode, body, nil
+	return requestID, resp.StatusCode, resp.Header, body, nil
 }
 
 // notSent reports whether err happened before the request was written,
