@@ -25,6 +25,10 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	@for m in $(NESTED); do echo "go vet ($$m)"; (cd $$m && $(GO) vet ./...) || exit 1; done
+	@# Nested modules replace the root module, so a dependency change at the
+	@# root must be followed by go mod tidy in each of them.
+	@for m in . $(NESTED); do (cd $$m && $(GO) mod tidy -diff >/dev/null) || \
+	  { echo "go.mod/go.sum of $$m are not tidy: run go mod tidy in $$m"; exit 1; }; done
 
 unit:
 	$(GO) test -race -count=1 ./...
