@@ -122,7 +122,7 @@ func StartPebble(ctx context.Context, cl Cleaner, tools *Tools, opts PebbleOptio
 	c.Certificate = "pebble-cert.pem"
 	c.PrivateKey = "pebble-key.pem"
 	c.HTTPPort, c.TLSPort = ports[2], ports[3] // unused: only DNS-01 is offered by Caddy
-	c.RetryAfter = map[string]int{"authz": 1, "order": 1}
+	c.RetryAfter = map[string]int{"authz": 0, "order": 0}
 	c.KeyAlgorithm = "ecdsa"
 	c.Profiles = map[string]pebbleProfile{}
 	profiles := map[string]time.Duration{"default": 90 * 24 * time.Hour}
