@@ -336,14 +336,10 @@ func (p *Provider) recordsAt(ctx context.Context, c *api.Client, zone, rr string
 	return out, nil
 }
 
-// prepared is one input record converted for the API.
-type prepared struct {
-	in  libdns.Record
-	val apiValue
-}
-
-func (p *Provider) prepareRecords(z string, zs *zoneState, recs []libdns.Record) ([]prepared, error) {
-	out := make([]prepared, 0, len(recs))
+// prepareRecords converts input records for the API, with names relative
+// to the zone and the TTL policy applied.
+func (p *Provider) prepareRecords(z string, zs *zoneState, recs []libdns.Record) ([]apiValue, error) {
+	out := make([]apiValue, 0, len(recs))
 	for _, rec := range recs {
 		rr := rec.RR()
 		name, err := relativeName(rr.Name, z)
@@ -358,7 +354,7 @@ func (p *Provider) prepareRecords(z string, zs *zoneState, recs []libdns.Record)
 		if v.TTL, err = p.ttlFor(zs, v.TTL); err != nil {
 			return nil, fmt.Errorf("record %s %s: %w", name, v.Type, err)
 		}
-		out = append(out, prepared{in: rec, val: v})
+		out = append(out, v)
 	}
 	return out, nil
 }
@@ -481,8 +477,8 @@ func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns
 		return nil, err
 	}
 	out := make([]libdns.Record, 0, len(in))
-	for _, r := range in {
-		created, err := p.add(ctx, c, z, zs, r.val)
+	for _, v := range in {
+		created, err := p.add(ctx, c, z, zs, v)
 		if err != nil {
 			return out, err
 		}

@@ -47,12 +47,12 @@ func (p *Provider) SetRecords(ctx context.Context, zone string, recs []libdns.Re
 	}
 	var order []rrset
 	groups := make(map[rrset][]apiValue)
-	for _, r := range in {
-		k := rrset{strings.ToLower(r.val.RR), r.val.Type}
+	for _, v := range in {
+		k := rrset{strings.ToLower(v.RR), v.Type}
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}
-		groups[k] = append(groups[k], r.val)
+		groups[k] = append(groups[k], v)
 	}
 	existing := make(map[string][]apiRecord)
 	for _, k := range order {
