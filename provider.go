@@ -83,7 +83,6 @@ type Provider struct {
 	api    *api.Client
 	creds  *credentialSource
 	logger *zap.Logger
-	zones  sync.Map // API zone name -> *zoneState
 
 	// expanded holds the string settings with placeholders expanded, set
 	// once by Provision; nil means the exported fields are used as they
@@ -413,7 +412,7 @@ func (p *Provider) write(ctx context.Context, c *api.Client, zs *zoneState, acti
 		}
 	}
 	if err == nil && action == "UpdateDomainRecord" {
-		p.log().Info("record updated", zap.String("zone", p.zoneNameOf(zs)), zap.String("name", v.RR), zap.String("type", v.Type), zap.String("record_id", params.Get("RecordId")), zap.Int64("ttl", v.TTL))
+		p.log().Info("record updated", zap.String("zone", zs.name), zap.String("name", v.RR), zap.String("type", v.Type), zap.String("record_id", params.Get("RecordId")), zap.Int64("ttl", v.TTL))
 	}
 	return v.TTL, err
 }
@@ -471,7 +470,7 @@ func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns
 	if err != nil {
 		return nil, err
 	}
-	zs := p.zone(z)
+	zs := p.zone(c, z)
 	in, err := p.prepareRecords(z, zs, recs)
 	if err != nil {
 		return nil, err
@@ -499,7 +498,7 @@ func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns
 	if err != nil {
 		return nil, err
 	}
-	zs := p.zone(z)
+	zs := p.zone(c, z)
 	var deleted []libdns.Record
 	done := make(map[string]bool)
 	byName := make(map[string][]apiRecord)
@@ -579,20 +578,7 @@ func (p *Provider) deleteByID(ctx context.Context, c *api.Client, zs *zoneState,
 	if err != nil {
 		return false, err
 	}
-	fields := append([]zap.Field{zap.String("zone", p.zoneNameOf(zs))}, about...)
+	fields := append([]zap.Field{zap.String("zone", zs.name)}, about...)
 	p.log().Info("record deleted", append(fields, zap.String("record_id", id))...)
 	return true, nil
-}
-
-// zoneNameOf returns the name of the zone whose state is zs, for logs.
-func (p *Provider) zoneNameOf(zs *zoneState) string {
-	name := ""
-	p.zones.Range(func(k, v any) bool {
-		if v == zs {
-			name = k.(string)
-			return false
-		}
-		return true
-	})
-	return name
 }

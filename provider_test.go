@@ -456,3 +456,36 @@ func TestAPIErrorsNameCodeAndRequestID(t *testing.T) {
 		t.Fatal("secret in error text")
 	}
 }
+
+// Caddy makes one Provider per site or automation policy: writes to one
+// zone from separate instances are serialised all the same, so AliDNS
+// never sees overlapping writes from this process.
+func TestWritesSerialisedAcrossProviderInstances(t *testing.T) {
+	s := newSim(t, "example.com")
+	// Any write that starts while another write to the zone is in flight
+	// (the simulator holds each for its latency) is refused.
+	s.SetFaults(alidnstest.Faults{Latency: 20 * time.Millisecond, WriteWindow: 15 * time.Millisecond})
+	providers := []*Provider{newProvider(s), newProvider(s), newProvider(s)}
+	for _, p := range providers {
+		p.Retry = api.NoRetry
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 12)
+	for i := range 12 {
+		wg.Go(func() {
+			p := providers[i%len(providers)]
+			_, err := p.AppendRecords(ctx(t), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: fmt.Sprint("v", i)}})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if n := len(s.Records("example.com")); n != 12 {
+		t.Fatalf("%d records, want 12", n)
+	}
+}

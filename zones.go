@@ -17,20 +17,28 @@ import (
 	"github.com/caddy-alidns/alidns/internal/api"
 )
 
-// zoneState is what the provider remembers about one zone between
-// calls: the lock that serialises its writes (AliDNS answers
-// LastOperationNotFinished to overlapping writes in a zone) and the
-// minimum TTL its edition allows, once a QuotaExceeded.TTL taught it.
+// zoneState is what is remembered about one zone between calls: the lock
+// that serialises its writes (AliDNS answers LastOperationNotFinished to
+// overlapping writes in a zone) and the minimum TTL its edition allows,
+// once a QuotaExceeded.TTL taught it.
 type zoneState struct {
+	name    string
 	writeMu sync.Mutex
 	minTTL  atomic.Int64
 }
 
-func (p *Provider) zone(name string) *zoneState {
-	if zs, ok := p.zones.Load(name); ok {
+// zoneStates is shared by every Provider in the process, keyed by API
+// endpoint and zone: Caddy makes a Provider per site or automation
+// policy, and writes to one zone from any of them must still be
+// serialised.
+var zoneStates sync.Map // endpoint + " " + zone -> *zoneState
+
+func (p *Provider) zone(c *api.Client, name string) *zoneState {
+	key := c.Endpoint + " " + name
+	if zs, ok := zoneStates.Load(key); ok {
 		return zs.(*zoneState)
 	}
-	zs, _ := p.zones.LoadOrStore(name, new(zoneState))
+	zs, _ := zoneStates.LoadOrStore(key, &zoneState{name: name})
 	return zs.(*zoneState)
 }
 
