@@ -40,7 +40,7 @@ func (p *Provider) SetRecords(ctx context.Context, zone string, recs []libdns.Re
 	if err != nil {
 		return nil, err
 	}
-	zs := p.zone(z)
+	zs := p.zone(c, z)
 	in, err := p.prepareRecords(z, zs, recs)
 	if err != nil {
 		return nil, err
