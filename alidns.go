@@ -1,7 +1,6 @@
 package alidns
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -164,23 +163,15 @@ func (p *Provider) Validate() error {
 // checkSettings returns the first problem of the settings, naming the
 // field and what to do.
 func checkSettings(s settings, ttl, httpTimeout time.Duration) error {
-	id, secret, token := strings.TrimSpace(s.AccessKeyID), strings.TrimSpace(s.AccessKeySecret), strings.TrimSpace(s.SecurityToken)
-	role, profile := strings.TrimSpace(s.RAMRole), strings.TrimSpace(s.Profile)
-	switch {
-	case id != "" && secret == "":
-		return errors.New("access_key_id is set but access_key_secret is empty: set access_key_secret too, or remove access_key_id to take credentials from the environment")
-	case id == "" && secret != "":
-		return errors.New("access_key_secret is set but access_key_id is empty: set access_key_id too, or remove access_key_secret to take credentials from the environment")
-	case id == "" && token != "":
-		return errors.New("security_token is set without access_key_id and access_key_secret: an STS token only works with the temporary AccessKey pair it was issued with; set all three")
-	case id != "" && (role != "" || profile != ""):
-		return fmt.Errorf("access_key_id is set together with %s: these are alternative credential sources, set only one", conflicting(role, profile))
-	case role != "" && profile != "":
-		return errors.New("ram_role and profile are both set: these are alternative credential sources, set only one")
+	if err := checkCredentialOptions(credentialOptions{
+		AccessKeyID: s.AccessKeyID, AccessKeySecret: s.AccessKeySecret, SecurityToken: s.SecurityToken,
+		Profile: s.Profile, RAMRole: s.RAMRole,
+	}); err != nil {
+		return err
 	}
 	for _, f := range []struct{ name, v string }{
-		{"access_key_id", id}, {"access_key_secret", secret}, {"security_token", token},
-		{"ram_role", role}, {"profile", profile}, {"region_id", s.RegionID}, {"line", s.Line},
+		{"access_key_id", s.AccessKeyID}, {"access_key_secret", s.AccessKeySecret}, {"security_token", s.SecurityToken},
+		{"ram_role", s.RAMRole}, {"profile", s.Profile}, {"region_id", s.RegionID}, {"line", s.Line},
 	} {
 		if strings.ContainsAny(f.v, " \t\r\n") {
 			return fmt.Errorf("%s contains white space: check the value (a copy-paste error or a multi-line file?)", f.name)
@@ -191,6 +182,11 @@ func checkSettings(s settings, ttl, httpTimeout time.Duration) error {
 			return err
 		}
 	}
+	return checkTimes(ttl, httpTimeout)
+}
+
+// checkTimes checks the default TTL and the HTTP timeout.
+func checkTimes(ttl, httpTimeout time.Duration) error {
 	if err := checkTTL(ttl); err != nil {
 		return err
 	}

@@ -257,23 +257,13 @@ func resolveCredentials(opts credentialOptions, lookupEnv func(string) (string, 
 	role := strings.TrimSpace(opts.RAMRole)
 	profile := strings.TrimSpace(opts.Profile)
 
-	// 1. Explicit keys in the config.
-	if id != "" || secret != "" || token != "" {
-		switch {
-		case id != "" && secret == "":
-			return nil, fmt.Errorf("access_key_id is set but access_key_secret is empty: set access_key_secret in the Caddyfile/JSON config (or remove access_key_id to use %s/%s from the environment)", envAliCloudAccessKey, envAliCloudSecretKey)
-		case id == "" && secret != "":
-			return nil, fmt.Errorf("access_key_secret is set but access_key_id is empty: set access_key_id in the Caddyfile/JSON config (or remove access_key_secret to use %s/%s from the environment)", envAliCloudAccessKey, envAliCloudSecretKey)
-		case id == "":
-			return nil, errors.New("security_token is set but access_key_id and access_key_secret are empty: an STS token is only usable together with the temporary AccessKey pair it was issued with; set access_key_id and access_key_secret in the Caddyfile/JSON config")
-		}
-		if role != "" || profile != "" {
-			return nil, fmt.Errorf("access_key_id is set together with %s: these are alternative credential sources, set only one", conflicting(role, profile))
-		}
-		return staticSource(id, secret, token, sourceConfig), nil
+	if err := checkCredentialOptions(opts); err != nil {
+		return nil, err
 	}
-	if role != "" && profile != "" {
-		return nil, errors.New("ram_role and profile are both set: these are alternative credential sources, set only one")
+
+	// 1. Explicit keys in the config.
+	if id != "" {
+		return staticSource(id, secret, token, sourceConfig), nil
 	}
 
 	// An explicitly configured ECS RAM role or profile is as explicit as
@@ -312,6 +302,31 @@ func resolveCredentials(opts credentialOptions, lookupEnv func(string) (string, 
 
 	// 4. The official default chain.
 	return defaultChainSource()
+}
+
+// checkCredentialOptions refuses credential settings that cannot be
+// meant: half an AccessKey pair, a token without its pair, or several
+// alternative sources at once. It needs no network, so Caddy's Validate
+// uses it as well as resolveCredentials.
+func checkCredentialOptions(opts credentialOptions) error {
+	id := strings.TrimSpace(opts.AccessKeyID)
+	secret := strings.TrimSpace(opts.AccessKeySecret)
+	token := strings.TrimSpace(opts.SecurityToken)
+	role := strings.TrimSpace(opts.RAMRole)
+	profile := strings.TrimSpace(opts.Profile)
+	switch {
+	case id != "" && secret == "":
+		return fmt.Errorf("access_key_id is set but access_key_secret is empty: set access_key_secret in the Caddyfile/JSON config (or remove access_key_id to use %s/%s from the environment)", envAliCloudAccessKey, envAliCloudSecretKey)
+	case id == "" && secret != "":
+		return fmt.Errorf("access_key_secret is set but access_key_id is empty: set access_key_id in the Caddyfile/JSON config (or remove access_key_secret to use %s/%s from the environment)", envAliCloudAccessKey, envAliCloudSecretKey)
+	case id == "" && token != "":
+		return errors.New("security_token is set without access_key_id and access_key_secret (both are empty): an STS token only works together with the temporary AccessKey pair it was issued with; set all three in the Caddyfile/JSON config")
+	case id != "" && (role != "" || profile != ""):
+		return fmt.Errorf("access_key_id is set together with %s: these are alternative credential sources, set only one", conflicting(role, profile))
+	case role != "" && profile != "":
+		return errors.New("ram_role and profile are both set: these are alternative credential sources, set only one")
+	}
+	return nil
 }
 
 // conflicting names the set fields among ram_role and profile.

@@ -251,7 +251,7 @@ func TestCredentialErrors(t *testing.T) {
 		{"config secret without id", credentialOptions{AccessKeySecret: testSecret}, nil,
 			[]string{"access_key_secret is set but access_key_id is empty"}},
 		{"config token without keys", credentialOptions{SecurityToken: testToken}, nil,
-			[]string{"security_token is set but access_key_id and access_key_secret are empty"}},
+			[]string{"security_token is set without access_key_id and access_key_secret"}},
 		{"config keys and ram_role", credentialOptions{AccessKeyID: testKeyID, AccessKeySecret: testSecret, RAMRole: testRoleName}, nil,
 			[]string{"access_key_id is set together with ram_role"}},
 		{"config keys and profile", credentialOptions{AccessKeyID: testKeyID, AccessKeySecret: testSecret, Profile: "p"}, nil,

@@ -148,11 +148,8 @@ func (p *Provider) setupLocked(lookupEnv func(string) (string, bool)) (*api.Clie
 		}
 		return nil, err
 	}
-	if ttl := time.Duration(p.TTL); ttl < 0 || ttl > maxTTL*time.Second || (ttl > 0 && ttl < time.Second) {
-		return nil, fmt.Errorf("ttl %s is outside AliDNS's range (1 s to 86400 s; Free and Personal editions need at least 600 s)", ttl)
-	}
-	if p.HTTPTimeout < 0 {
-		return nil, fmt.Errorf("http_timeout %s is negative", time.Duration(p.HTTPTimeout))
+	if err := checkTimes(time.Duration(p.TTL), time.Duration(p.HTTPTimeout)); err != nil {
+		return nil, err
 	}
 	hc := p.HTTPClient
 	if hc == nil {
@@ -335,6 +332,22 @@ func (p *Provider) recordsAt(ctx context.Context, c *api.Client, zone, rr string
 	return out, nil
 }
 
+// prepareWrite is the common start of AppendRecords and SetRecords: the
+// client, the zone in API form, its shared state, and the input records
+// converted for the API.
+func (p *Provider) prepareWrite(zone string, recs []libdns.Record) (*api.Client, string, *zoneState, []apiValue, error) {
+	c, z, err := p.prepare(zone)
+	if err != nil {
+		return nil, "", nil, nil, err
+	}
+	zs := p.zone(c, z)
+	in, err := p.prepareRecords(z, zs, recs)
+	if err != nil {
+		return nil, "", nil, nil, err
+	}
+	return c, z, zs, in, nil
+}
+
 // prepareRecords converts input records for the API, with names relative
 // to the zone and the TTL policy applied.
 func (p *Provider) prepareRecords(z string, zs *zoneState, recs []libdns.Record) ([]apiValue, error) {
@@ -466,12 +479,7 @@ func sameAPIValue(r apiRecord, v apiValue) bool {
 // challenges) coexist; an exact duplicate of an existing record is
 // refused by AliDNS (DomainRecordDuplicate).
 func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
-	c, z, err := p.prepare(zone)
-	if err != nil {
-		return nil, err
-	}
-	zs := p.zone(c, z)
-	in, err := p.prepareRecords(z, zs, recs)
+	c, z, zs, in, err := p.prepareWrite(zone, recs)
 	if err != nil {
 		return nil, err
 	}

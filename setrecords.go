@@ -36,12 +36,7 @@ type change struct {
 // and the error says how many. Setting a CNAME where other types exist
 // (or the reverse) is refused by AliDNS with DomainRecordConflict.
 func (p *Provider) SetRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
-	c, z, err := p.prepare(zone)
-	if err != nil {
-		return nil, err
-	}
-	zs := p.zone(c, z)
-	in, err := p.prepareRecords(z, zs, recs)
+	c, z, zs, in, err := p.prepareWrite(zone, recs)
 	if err != nil {
 		return nil, err
 	}
