@@ -2,7 +2,6 @@ package alidns
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -383,7 +382,7 @@ func (p *Provider) ttlFor(zs *zoneState, ttl int64) (int64, error) {
 	case ttl > maxTTL:
 		return 0, fmt.Errorf("TTL %d s is above AliDNS's maximum of %d s", ttl, maxTTL)
 	}
-	if m := zs.minTTL.Load(); m > 0 && ttl < m {
+	if m := zs.learnedMinTTL(); m > 0 && ttl < m {
 		ttl = m
 	}
 	return ttl, nil
@@ -406,69 +405,116 @@ func (p *Provider) writeParams(zone string, v apiValue) url.Values {
 	return params
 }
 
-// write sends one write (AddDomainRecord or UpdateDomainRecord), retrying
-// once with the zone's minimum TTL if the edition refuses the TTL asked
-// for. It returns the TTL actually stored.
+// write sends one write (AddDomainRecord or UpdateDomainRecord), paced on
+// the zone, retrying once with the zone's minimum TTL if the edition
+// refuses the TTL asked for. It returns the TTL actually sent. Called with
+// the zone's lock held.
 func (p *Provider) write(ctx context.Context, c *api.Client, zs *zoneState, action, zone string, v apiValue, extra url.Values, out any) (int64, error) {
 	params := p.writeParams(zone, v)
 	for k, vs := range extra {
 		params[k] = vs
 	}
-	err := c.DoSerial(ctx, &zs.writeMu, action, params, out)
+	err := c.DoPaced(ctx, &zs.pace, action, params, out)
 	if api.HasCode(err, "QuotaExceeded.TTL") {
 		m := minTTLFromError(err)
 		if v.TTL < m {
-			zs.minTTL.Store(m)
+			zs.learnMinTTL(m)
 			v.TTL = m
 			params.Set("TTL", strconv.FormatInt(m, 10))
-			err = c.DoSerial(ctx, &zs.writeMu, action, params, out)
+			err = c.DoPaced(ctx, &zs.pace, action, params, out)
 		}
-	}
-	if err == nil && action == "UpdateDomainRecord" {
-		p.log().Info("record updated", zap.String("zone", zs.name), zap.String("name", v.RR), zap.String("type", v.Type), zap.String("record_id", params.Get("RecordId")), zap.Int64("ttl", v.TTL))
 	}
 	return v.TTL, err
 }
 
-// add creates one record and returns it as stored.
+// settleTimeout bounds the lookup (and clean-up) that settles an add whose
+// outcome is unknown after the caller's context has ended.
+const settleTimeout = 15 * time.Second
+
+// add creates one record and returns it as stored. Called with the zone's
+// lock held.
 func (p *Provider) add(ctx context.Context, c *api.Client, z string, zs *zoneState, v apiValue) (apiRecord, error) {
 	var out struct {
 		RecordID string `json:"RecordId"`
 	}
 	ttl, err := p.write(ctx, c, zs, "AddDomainRecord", z, v, nil, &out)
 	v.TTL = ttl
-	var apiErr *api.Error
-	if errors.As(err, &apiErr) && apiErr.Code == "DomainRecordDuplicate" && apiErr.Attempts > 1 {
-		// An earlier attempt of this very call created the record and its
-		// answer was lost: find it instead of failing.
-		if r, ok := p.findExact(ctx, c, z, v); ok {
-			p.log().Info("record created (confirmed after retry)", zap.String("zone", z), zap.String("name", v.RR), zap.String("type", v.Type), zap.String("record_id", r.RecordID))
-			return r, nil
-		}
+	what := fmt.Sprintf("adding %s record %q to zone %s", v.Type, v.RR, z)
+	switch {
+	case err == nil:
+		r := apiRecord{RecordID: out.RecordID, RR: v.RR, Type: v.Type, Value: v.Value, TTL: v.TTL, Priority: v.Priority, Line: p.line(), Status: "ENABLE"}
+		zs.remember(r)
+		p.log().Info("record created", zap.String("zone", z), zap.String("name", v.RR), zap.String("type", v.Type), zap.String("record_id", r.RecordID), zap.Int64("ttl", v.TTL))
+		return r, nil
+	case api.MayHaveApplied(err):
+		return p.settleAdd(ctx, c, z, zs, v, fmt.Errorf("%s: %w", what, err))
+	case api.HasCode(err, "DomainRecordDuplicate"):
+		// The first answer refused it: the record existed before.
+		return apiRecord{}, fmt.Errorf("%s: a record with the same name, type, value and line already exists: %w", what, err)
 	}
-	if err != nil {
-		return apiRecord{}, p.explainZoneError(ctx, c, z, fmt.Errorf("adding %s record %q to zone %s: %w", v.Type, v.RR, z, err))
-	}
-	p.log().Info("record created", zap.String("zone", z), zap.String("name", v.RR), zap.String("type", v.Type), zap.String("record_id", out.RecordID), zap.Int64("ttl", v.TTL))
-	return apiRecord{RecordID: out.RecordID, RR: v.RR, Type: v.Type, Value: v.Value, TTL: v.TTL, Priority: v.Priority, Line: p.line(), Status: "ENABLE"}, nil
+	return apiRecord{}, p.explainZoneError(ctx, c, z, fmt.Errorf("%s: %w", what, err))
 }
 
-// findExact looks up the record with v's name, type, value and line.
-func (p *Provider) findExact(ctx context.Context, c *api.Client, z string, v apiValue) (apiRecord, bool) {
+// settleAdd decides an add that an attempt may have applied (its answer
+// was lost or was a server error, possibly followed by DomainRecordDuplicate
+// from a retry): it looks the record up. A record exactly as asked, TTL
+// included, is the one this add created and is returned as created;
+// otherwise the add failed. certmagic never deletes a record whose append
+// failed, so when the caller has given up (its context ended) a record
+// found is deleted rather than left behind.
+func (p *Provider) settleAdd(ctx context.Context, c *api.Client, z string, zs *zoneState, v apiValue, cause error) (apiRecord, error) {
+	gaveUp := ctx.Err() != nil
+	if gaveUp {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+		defer cancel()
+	}
+	r, found, err := p.findValue(ctx, c, z, v)
+	if err != nil {
+		return apiRecord{}, fmt.Errorf("%w; the record may exist (checking failed: %v): DeleteRecords with the same name, type and value removes it", cause, err)
+	}
+	if !found {
+		return apiRecord{}, fmt.Errorf("%w; the record was not created", cause)
+	}
+	if r.TTL != v.TTL {
+		return apiRecord{}, fmt.Errorf("%w; a record with this value already exists with TTL %d s (id %s), not the %d s asked for", cause, r.TTL, r.RecordID, v.TTL)
+	}
+	if gaveUp {
+		if _, derr := p.deleteByID(ctx, c, zs, r.RecordID, zap.String("name", r.RR), zap.String("type", r.Type)); derr != nil {
+			return apiRecord{}, fmt.Errorf("%w; the record was created (id %s) and removing it failed: %v", cause, r.RecordID, derr)
+		}
+		return apiRecord{}, fmt.Errorf("%w; the record it created was removed again", cause)
+	}
+	zs.remember(r)
+	p.log().Info("record created (confirmed after a lost answer)", zap.String("zone", z), zap.String("name", v.RR), zap.String("type", v.Type), zap.String("record_id", r.RecordID), zap.Int64("ttl", r.TTL))
+	return r, nil
+}
+
+// findValue looks up the enabled record with v's name, type, value and
+// line.
+func (p *Provider) findValue(ctx context.Context, c *api.Client, z string, v apiValue) (apiRecord, bool, error) {
 	recs, err := p.recordsAt(ctx, c, z, v.RR)
 	if err != nil {
-		return apiRecord{}, false
+		return apiRecord{}, false, err
 	}
 	for _, r := range recs {
 		if strings.EqualFold(r.Type, v.Type) && r.Line == p.line() && sameAPIValue(r, v) {
-			return r, true
+			return r, true, nil
 		}
 	}
-	return apiRecord{}, false
+	return apiRecord{}, false, nil
 }
 
 func sameAPIValue(r apiRecord, v apiValue) bool {
 	return sameData(v.Type, fromAPI(r).RR().Data, fromAPI(apiRecord{RR: v.RR, Type: v.Type, Value: v.Value, Priority: v.Priority}).RR().Data)
+}
+
+// lockZone takes the zone's write lock for one record operation.
+func lockZone(ctx context.Context, zs *zoneState) error {
+	if err := zs.lock.lock(ctx); err != nil {
+		return fmt.Errorf("waiting for earlier writes to zone %s: %w", zs.name, err)
+	}
+	return nil
 }
 
 // AppendRecords creates the given records, never touching others: one
@@ -478,11 +524,22 @@ func sameAPIValue(r apiRecord, v apiValue) bool {
 // type but different values (an apex and a wildcard certificate's ACME
 // challenges) coexist; an exact duplicate of an existing record is
 // refused by AliDNS (DomainRecordDuplicate).
+//
+// An add whose answer is lost is retried (AliDNS refuses a second
+// identical record, so a retry cannot create two) and then settled by a
+// lookup: the record is returned only if it is exactly as asked, TTL
+// included. When an append fails, nothing it created is left behind,
+// unless the error says the record may exist (AliDNS could not be asked):
+// then DeleteRecords with the same name, type and value removes it.
 func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
 	c, z, zs, in, err := p.prepareWrite(zone, recs)
 	if err != nil {
 		return nil, err
 	}
+	if err := lockZone(ctx, zs); err != nil {
+		return nil, err
+	}
+	defer zs.lock.unlock()
 	out := make([]libdns.Record, 0, len(in))
 	for _, v := range in {
 		created, err := p.add(ctx, c, z, zs, v)
@@ -494,37 +551,35 @@ func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns
 	return out, nil
 }
 
-// DeleteRecords deletes the records that match the input and returns
-// exactly those it deleted. A record returned by this provider carries
-// its AliDNS record id in ProviderData and is deleted by id in one call.
-// Other records are matched on name (required), type, TTL and value, with
-// an empty type, zero TTL or empty value matching any; only enabled
-// records on the provider's line are matched. Records that do not exist
-// are ignored.
+// DeleteRecords deletes the records that match the input, in the given
+// zone only, and returns exactly those it deleted. Records are matched on
+// name (required), type, TTL and value, with an empty type, zero TTL or
+// empty value matching any; only enabled records on the provider's line
+// are matched. Records that do not exist are ignored.
+//
+// A record returned by this provider carries its AliDNS record id in
+// ProviderData. The id is used directly (one call, no lookup) only while
+// this process knows it still holds that record: it created, updated or
+// kept it through a Provider of the same endpoint and zone, and has not
+// changed it since. Otherwise the record is looked up by name and value,
+// so a record from another zone or one read before an update is never
+// deleted by a stale id. The one case left: an id this process issued
+// whose record was changed outside this process (console, another
+// program) is deleted by id, with its new data.
 func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
 	c, z, err := p.prepare(zone)
 	if err != nil {
 		return nil, err
 	}
 	zs := p.zone(c, z)
+	if err := lockZone(ctx, zs); err != nil {
+		return nil, err
+	}
+	defer zs.lock.unlock()
 	var deleted []libdns.Record
 	done := make(map[string]bool)
 	byName := make(map[string][]apiRecord)
 	for _, rec := range recs {
-		if info, ok := infoOf(rec); ok {
-			if done[info.RecordID] {
-				continue
-			}
-			gone, err := p.deleteByID(ctx, c, zs, info.RecordID, zap.String("name", rec.RR().Name), zap.String("type", rec.RR().Type))
-			if err != nil {
-				return deleted, fmt.Errorf("deleting record %s (%s %s) from zone %s: %w", info.RecordID, rec.RR().Name, rec.RR().Type, z, err)
-			}
-			done[info.RecordID] = true
-			if gone {
-				deleted = append(deleted, rec)
-			}
-			continue
-		}
 		want := rec.RR()
 		if strings.TrimSpace(want.Name) == "" {
 			return deleted, fmt.Errorf("deleting from zone %s: a record without a name cannot be matched (use \"@\" for the apex)", z)
@@ -532,6 +587,20 @@ func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns
 		name, err := relativeName(want.Name, z)
 		if err != nil {
 			return deleted, err
+		}
+		if id, ok := p.knownID(zs, rec, name); ok {
+			if done[id] {
+				continue
+			}
+			gone, err := p.deleteByID(ctx, c, zs, id, zap.String("name", name), zap.String("type", want.Type))
+			if err != nil {
+				return deleted, fmt.Errorf("deleting record %s (%s %s) from zone %s: %w", id, name, want.Type, z, err)
+			}
+			done[id] = true
+			if gone {
+				deleted = append(deleted, rec)
+			}
+			continue
 		}
 		key := strings.ToLower(name)
 		existing, ok := byName[key]
@@ -558,6 +627,29 @@ func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns
 	return deleted, nil
 }
 
+// knownID returns the record id in rec's ProviderData when this process
+// knows the id still holds exactly rec (see DeleteRecords). Called with
+// the zone's lock held.
+func (p *Provider) knownID(zs *zoneState, rec libdns.Record, name string) (string, bool) {
+	info, ok := infoOf(rec)
+	if !ok || info.RecordID == "" || (info.Line != "" && info.Line != p.line()) {
+		return "", false
+	}
+	rr := rec.RR()
+	if rr.Data == "" || rr.Type == "" {
+		return "", false
+	}
+	rr.Name = name
+	v, err := toAPI(rr)
+	if err != nil {
+		return "", false
+	}
+	if !zs.current(info.RecordID, v, int64(rr.TTL/time.Second)) {
+		return "", false
+	}
+	return info.RecordID, true
+}
+
 // matches applies DeleteRecords' matching rules to an existing record.
 func (p *Provider) matches(r apiRecord, want libdns.RR) bool {
 	if !enabled(r) || r.Line != p.line() {
@@ -575,17 +667,20 @@ func (p *Provider) matches(r apiRecord, want libdns.RR) bool {
 	return true
 }
 
-// deleteByID deletes one record; it reports false (and no error) when the
-// record was already gone. about (the record's name and type, when the
-// caller knows them) is added to the log line.
+// deleteByID deletes one record and reports whether this call deleted it:
+// false (and no error) when it was already gone before, true when an
+// earlier attempt of this call may have been what removed it. Called with
+// the zone's lock held.
 func (p *Provider) deleteByID(ctx context.Context, c *api.Client, zs *zoneState, id string, about ...zap.Field) (bool, error) {
-	err := c.DoSerial(ctx, &zs.writeMu, "DeleteDomainRecord", url.Values{"RecordId": {id}}, nil)
+	err := c.DoPaced(ctx, &zs.pace, "DeleteDomainRecord", url.Values{"RecordId": {id}}, nil)
 	if api.HasCode(err, "DomainRecordNotBelongToUser") {
-		return false, nil
+		zs.forget(id)
+		return api.MayHaveApplied(err), nil
 	}
 	if err != nil {
 		return false, err
 	}
+	zs.forget(id)
 	fields := append([]zap.Field{zap.String("zone", zs.name)}, about...)
 	p.log().Info("record deleted", append(fields, zap.String("record_id", id))...)
 	return true, nil

@@ -9,38 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/libdns/libdns"
 	"golang.org/x/net/idna"
 
 	"github.com/caddy-alidns/alidns/internal/api"
 )
-
-// zoneState is what is remembered about one zone between calls: the lock
-// that serialises its writes (AliDNS answers LastOperationNotFinished to
-// overlapping writes in a zone) and the minimum TTL its edition allows,
-// once a QuotaExceeded.TTL taught it.
-type zoneState struct {
-	name    string
-	writeMu sync.Mutex
-	minTTL  atomic.Int64
-}
-
-// zoneStates is shared by every Provider in the process, keyed by API
-// endpoint and zone: Caddy makes a Provider per site or automation
-// policy, and writes to one zone from any of them must still be
-// serialised.
-var zoneStates sync.Map // endpoint + " " + zone -> *zoneState
-
-func (p *Provider) zone(c *api.Client, name string) *zoneState {
-	key := c.Endpoint + " " + name
-	if zs, ok := zoneStates.Load(key); ok {
-		return zs.(*zoneState)
-	}
-	zs, _ := zoneStates.LoadOrStore(key, &zoneState{name: name})
-	return zs.(*zoneState)
-}
 
 // apiZone turns a libdns zone ("example.com.", any case, possibly an
 // internationalised name) into the form sent as DomainName: lower-case

@@ -11,9 +11,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -68,8 +69,9 @@ type Call struct {
 }
 
 // Client signs and sends AliDNS API calls. It is safe for concurrent use:
-// nothing in it changes after the first call except the rate limiter,
-// which has its own lock.
+// nothing in it changes after the first call. Its rate limiter is shared
+// by every Client of the process that calls the same endpoint with the
+// same AccessKey ID, since AliDNS throttles per account, not per client.
 type Client struct {
 	// Endpoint is the API base URL; DefaultEndpoint when empty.
 	Endpoint string
@@ -86,8 +88,6 @@ type Client struct {
 	// random bits.
 	Now   func() time.Time
 	Nonce func() string
-
-	limiter limiter
 }
 
 func (c *Client) now() time.Time {
@@ -106,9 +106,6 @@ func (c *Client) nonce() string {
 	return hex.EncodeToString(b[:])
 }
 
-// nonIdempotent lists actions whose repetition can change state twice.
-var nonIdempotent = map[string]bool{"AddDomainRecord": true}
-
 // retryableCodes are answers that say "not done, try again" in all cases.
 var retryableCodes = map[string]bool{
 	"Throttling":               true,
@@ -120,6 +117,10 @@ var retryableCodes = map[string]bool{
 	"UnknownError":             true,
 	"SignatureNonceUsed":       true, // a fresh nonce fixes it
 }
+
+// BusyCode is AliDNS's answer to a write while an earlier write to the
+// same zone is still being applied.
+const BusyCode = "LastOperationNotFinished"
 
 // IsThrottling reports whether code is one of AliDNS's rate-limit codes.
 func IsThrottling(code string) bool { return strings.HasPrefix(code, "Throttling") }
@@ -135,23 +136,73 @@ var credentialCodes = map[string]bool{
 	"InvalidAccessKeyId.Inactive":                true,
 }
 
-// Do calls action with params (business parameters only) and decodes the
-// JSON answer into out (which may be nil). It retries what is safe to
-// retry (see RetryPolicy) and returns an *Error for API errors.
-func (c *Client) Do(ctx context.Context, action string, params url.Values, out any) error {
-	return c.DoSerial(ctx, nil, action, params, out)
+// ErrOutcomeUnknown is matched (errors.Is) by the error of a failed call
+// that may nevertheless have been applied: a request reached the server
+// and its answer was lost, garbled or a server error (HTTP 5xx), so
+// nothing proves the change was not made. An error without it came from
+// answers that each prove the call was not applied (an API error code
+// with HTTP 4xx, or a request that never left this machine).
+var ErrOutcomeUnknown = errors.New("the request may have been applied")
+
+// MayHaveApplied reports whether err (from Do) leaves open that the
+// server applied the call.
+func MayHaveApplied(err error) bool { return errors.Is(err, ErrOutcomeUnknown) }
+
+// unknownOutcome marks a call error with ErrOutcomeUnknown.
+type unknownOutcome struct{ err error }
+
+func (e *unknownOutcome) Error() string {
+	return e.err.Error() + " (" + ErrOutcomeUnknown.Error() + ")"
+}
+func (e *unknownOutcome) Unwrap() []error { return []error{e.err, ErrOutcomeUnknown} }
+
+// Pacer spaces the attempts of the writes to one zone. AliDNS refuses a
+// write with LastOperationNotFinished while an earlier write to the zone
+// is still being applied; a pacer learns how long that lasts and holds
+// the next write back instead of spending requests (and rate-limit quota)
+// on refusals.
+type Pacer interface {
+	// Wait returns when the next attempt may be sent.
+	Wait(ctx context.Context) error
+	// Busy records an attempt answered LastOperationNotFinished.
+	Busy()
+	// Accepted records an attempt the server answered with success or
+	// anything other than a busy refusal: a write may have started.
+	Accepted()
 }
 
-// DoSerial is Do with each attempt's request made while holding lock (if
-// not nil), which is released during backoff sleeps: AliDNS answers
-// LastOperationNotFinished to overlapping writes in one zone, so writes to
-// a zone are serialised without blocking other zones or reads. The lock
-// covers an attempt's whole round trip (only its answer proves the write
-// finished) and, while the client is rate-limited, the wait for its slot.
-func (c *Client) DoSerial(ctx context.Context, lock sync.Locker, action string, params url.Values, out any) error {
+// Do calls action with params (business parameters only) and decodes the
+// JSON answer into out (which may be nil). It retries what is safe to
+// retry (see RetryPolicy) and returns an *Error for API errors, marked
+// with ErrOutcomeUnknown when an attempt may have been applied.
+//
+// Retries after an ambiguous failure (lost or garbled answer, HTTP 5xx,
+// timeout) are made for every action, because none of them can change the
+// zone twice:
+//   - DeleteDomainRecord, UpdateDomainRecord and SetDomainRecordStatus act
+//     on a RecordId: a second application finds the record already gone
+//     (DomainRecordNotBelongToUser) or already holding the new data
+//     (DomainRecordDuplicate), and changes nothing.
+//   - AddDomainRecord: AliDNS refuses a record identical to an existing one
+//     (same RR, type, value and line) with DomainRecordDuplicate, so a
+//     repeated add cannot create a second record. The error then carries
+//     ErrOutcomeUnknown, and the caller (the provider's add) resolves it by
+//     looking the record up and adopting it only if it is exactly what was
+//     asked, TTL included.
+//   - Describe* actions read only.
+func (c *Client) Do(ctx context.Context, action string, params url.Values, out any) error {
+	return c.DoPaced(ctx, nil, action, params, out)
+}
+
+// DoPaced is Do for a write whose attempts are spaced by pacer (nil: none).
+// Busy refusals (LastOperationNotFinished) then do not count against
+// RetryPolicy.MaxAttempts or MaxWait but against MaxBusy: the write keeps
+// its place (the caller holds the zone's write lock) until the zone is
+// free.
+func (c *Client) DoPaced(ctx context.Context, pacer Pacer, action string, params url.Values, out any) error {
 	start := time.Now()
 	call := Call{Action: action, Params: params}
-	err := c.do(ctx, lock, action, params, out, &call)
+	err := c.do(ctx, pacer, action, params, out, &call)
 	call.Duration = time.Since(start)
 	call.Err = err
 	if c.Observe != nil {
@@ -160,7 +211,7 @@ func (c *Client) DoSerial(ctx context.Context, lock sync.Locker, action string, 
 	return err
 }
 
-func (c *Client) do(ctx context.Context, lock sync.Locker, action string, params url.Values, out any, call *Call) error {
+func (c *Client) do(ctx context.Context, pacer Pacer, action string, params url.Values, out any, call *Call) error {
 	if c.Credentials == nil {
 		return fmt.Errorf("alidns %s: no credentials configured", action)
 	}
@@ -178,62 +229,89 @@ func (c *Client) do(ctx context.Context, lock sync.Locker, action string, params
 	}
 	policy := c.Retry.withDefaults()
 	query := CanonicalQuery(params)
-	var waited time.Duration
+	var waited, busyWaited time.Duration
 	refreshed := false
+	uncertain := false // an attempt may have been applied
+	failures := 0      // attempts that failed for another reason than a busy zone
+	finish := func(err error) error {
+		if uncertain {
+			return &unknownOutcome{err: err}
+		}
+		return err
+	}
 	for attempt := 1; ; attempt++ {
 		call.Attempts = attempt
 		cred, err := c.Credentials.Credential(ctx)
 		if err != nil {
-			return fmt.Errorf("alidns %s: getting credentials: %w", action, err)
+			return finish(fmt.Errorf("alidns %s: getting credentials: %w", action, err))
 		}
-		// The rate limiter is waited for under the lock: the writes queued
-		// on a zone then take their slots one by one, each at the rate in
-		// force when it is next, instead of all reserving slots up front.
-		if lock != nil {
-			lock.Lock()
-		}
-		if err := c.limiter.wait(ctx); err != nil {
-			if lock != nil {
-				lock.Unlock()
+		lim := c.limiterFor(base, cred)
+		if pacer != nil {
+			t0 := time.Now()
+			if err := pacer.Wait(ctx); err != nil {
+				return finish(fmt.Errorf("alidns %s: %w", action, err))
 			}
-			return fmt.Errorf("alidns %s: %w", action, err)
+			busyWaited += time.Since(t0)
 		}
-		requestID, status, header, body, sendErr := c.send(ctx, hc, base, action, query, params, cred)
-		if lock != nil {
-			lock.Unlock()
+		if err := lim.wait(ctx); err != nil {
+			return finish(fmt.Errorf("alidns %s: %w", action, err))
 		}
-		call.RequestID = requestID
-		var retry bool
+		res := c.send(ctx, hc, base, action, query, params, cred)
+		call.RequestID = res.requestID
+		var retry, busy bool
 		var apiErr *Error
 		switch {
-		case sendErr != nil:
-			if ctx.Err() != nil {
-				return fmt.Errorf("alidns %s: %w", action, ctx.Err())
+		case res.err != nil:
+			if res.written {
+				uncertain = true
 			}
-			// A request that never left this machine created nothing.
-			retry = !nonIdempotent[action] || notSent(sendErr)
-			err = fmt.Errorf("alidns %s: sending request to %s: %w", action, base.Host, sendErr)
-		case status == http.StatusOK:
-			c.limiter.success()
+			if ctx.Err() != nil {
+				return finish(fmt.Errorf("alidns %s: %w", action, ctx.Err()))
+			}
+			retry = true
+			err = fmt.Errorf("alidns %s: sending request to %s: %w", action, base.Host, res.err)
+		case res.status == http.StatusOK:
+			lim.success()
+			if pacer != nil {
+				pacer.Accepted()
+			}
 			if out == nil {
 				return nil
 			}
-			if err := json.Unmarshal(body, out); err != nil {
-				return fmt.Errorf("alidns %s: decoding response [RequestId %s]: %w", action, requestID, err)
+			if derr := json.Unmarshal(res.body, out); derr != nil {
+				// A 200 whose body is not the answer: the call was most
+				// likely applied, but what it returned is lost.
+				uncertain = true
+				retry = true
+				err = fmt.Errorf("alidns %s: decoding response (HTTP 200, %s) [RequestId %s]: %w", action, bodySnippet(res.body, cred), res.requestID, derr)
+				break
 			}
 			return nil
 		default:
-			apiErr = parseError(action, status, requestID, body, cred)
+			apiErr = parseError(action, res.status, res.requestID, res.body, cred)
 			apiErr.Attempts = attempt
-			if IsThrottling(apiErr.Code) || status == http.StatusTooManyRequests {
+			if res.status >= 500 {
+				// A server error says nothing about whether the backend
+				// applied the call before failing.
+				uncertain = true
+			}
+			if IsThrottling(apiErr.Code) || res.status == http.StatusTooManyRequests {
 				call.Throttled++
-				c.limiter.throttled(throttleTimeLeft(header))
+				lim.throttled(throttleTimeLeft(res.header))
+			}
+			busy = apiErr.Code == BusyCode
+			if pacer != nil {
+				if busy {
+					pacer.Busy()
+				} else if res.status >= 500 {
+					pacer.Accepted()
+				}
 			}
 			switch {
 			case retryableCodes[apiErr.Code]:
-				retry = true // an API error answer: nothing was created
-			case apiErr.Code == "" && (status >= 500 || status == http.StatusTooManyRequests):
-				retry = !nonIdempotent[action] || status == http.StatusTooManyRequests
+				retry = true
+			case apiErr.Code == "" && (res.status >= 500 || res.status == http.StatusTooManyRequests):
+				retry = true
 			case credentialCodes[apiErr.Code] && !refreshed && cred.SecurityToken != "":
 				if inv, ok := c.Credentials.(Invalidator); ok {
 					inv.Invalidate()
@@ -243,21 +321,32 @@ func (c *Client) do(ctx context.Context, lock sync.Locker, action string, params
 			}
 			err = apiErr
 		}
-		if !retry || attempt >= policy.MaxAttempts {
-			return err
+		if !retry {
+			return finish(err)
 		}
-		delay := policy.delay(attempt, apiErr)
+		if busy && pacer != nil {
+			// The pacer's Wait spaces the next attempt.
+			if busyWaited > policy.MaxBusy {
+				return finish(err)
+			}
+			continue
+		}
+		failures++
+		if failures >= policy.MaxAttempts {
+			return finish(err)
+		}
+		delay := policy.delay(failures, apiErr)
 		if waited+delay > policy.MaxWait {
-			return err
+			return finish(err)
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < delay {
-			return err
+			return finish(err)
 		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("%w (gave up waiting to retry: %w)", err, ctx.Err())
+			return finish(fmt.Errorf("%w (gave up waiting to retry: %w)", err, ctx.Err()))
 		case <-t.C:
 		}
 		waited += delay
@@ -266,38 +355,44 @@ func (c *Client) do(ctx context.Context, lock sync.Locker, action string, params
 
 var defaultHTTPClient = NewHTTPClient(0, 0)
 
-func (c *Client) send(ctx context.Context, hc *http.Client, base *url.URL, action, query string, params url.Values, cred Credential) (requestID string, status int, header http.Header, body []byte, err error) {
+// result is what one attempt got back.
+type result struct {
+	requestID string
+	status    int
+	header    http.Header
+	body      []byte
+	// written is set once the whole request was written to the
+	// connection: from then on the server may act on it.
+	written bool
+	err     error
+}
+
+func (c *Client) send(ctx context.Context, hc *http.Client, base *url.URL, action, query string, params url.Values, cred Credential) (res result) {
 	u := *base
 	u.RawQuery = query
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), http.NoBody)
+	var written atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { written.Store(true) }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, u.String(), http.NoBody)
 	if err != nil {
-		return "", 0, nil, nil, fmt.Errorf("building request: %w", err)
+		return result{err: fmt.Errorf("building request: %w", err)}
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "caddy-alidns")
 	Sign(req, cred, action, Version, c.now(), c.nonce(), params)
 	resp, err := hc.Do(req)
+	defer func() { res.written = res.written || written.Load() }()
 	if err != nil {
-		return "", 0, nil, nil, err
+		return result{err: err}
 	}
 	defer resp.Body.Close()
-	body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	requestID = resp.Header.Get("X-Acs-Request-Id")
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	res = result{requestID: resp.Header.Get("X-Acs-Request-Id"), status: resp.StatusCode, header: resp.Header, written: true}
 	if err != nil {
-		return requestID, resp.StatusCode, resp.Header, nil, fmt.Errorf("reading response (HTTP %d): %w", resp.StatusCode, err)
+		res.err = fmt.Errorf("reading response (HTTP %d): %w", resp.StatusCode, err)
+		return res
 	}
-	return requestID, resp.StatusCode, resp.Header, body, nil
-}
-
-// notSent reports whether err happened before the request was written,
-// so that even a non-idempotent request can be sent again.
-func notSent(err error) bool {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	var dnsErr *net.DNSError
-	return errors.As(err, &dnsErr)
+	res.body = body
+	return res
 }
 
 type errorBody struct {
@@ -323,15 +418,21 @@ func parseError(action string, status int, requestID string, body []byte, cred C
 		}
 		return e
 	}
+	e.Body = bodySnippet(body, cred)
+	return e
+}
+
+// bodySnippet is the start of a body that is not the API's JSON, scrubbed
+// of secrets, for error messages.
+func bodySnippet(body []byte, cred Credential) string {
 	snippet := bytes.TrimSpace(body)
 	if len(snippet) > 200 {
 		snippet = snippet[:200]
 	}
-	e.Body = scrub(string(snippet), cred)
-	if e.Body == "" {
-		e.Body = "(empty)"
+	if s := scrub(string(snippet), cred); s != "" {
+		return s
 	}
-	return e
+	return "(empty)"
 }
 
 // scrub removes secret material from text the server echoed back (a

@@ -209,48 +209,65 @@ func TestDoesNotRetryPermanentErrors(t *testing.T) {
 	}
 }
 
-func TestAddIsRetriedOnlyWhenNothingWasCreated(t *testing.T) {
-	// An API error answer proves the add did not happen: retried.
-	var n atomic.Int32
-	c, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) {
-		if n.Add(1) == 1 {
-			apiErr(w, 503, "ServiceUnavailable", "R1")
-			return
-		}
-		writeJSON(w, 200, map[string]string{"RequestId": "R2", "RecordId": "7"})
-	})
-	if err := c.Do(context.Background(), "AddDomainRecord", nil, nil); err != nil || n.Load() != 2 {
-		t.Fatalf("err %v attempts %d", err, n.Load())
+// Every ambiguous failure is retried, AddDomainRecord included (Do says
+// why a retried add cannot create two records), and the final error says
+// whether an attempt may have been applied.
+func TestAmbiguousFailuresAreRetriedAndMarked(t *testing.T) {
+	faults := map[string]func(w http.ResponseWriter){
+		"connection reset after the request": func(w http.ResponseWriter) {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+		},
+		"gateway 502 with an HTML body": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(502)
+			_, _ = w.Write([]byte("<html><body><h1>502 Bad Gateway</h1></body></html>"))
+		},
+		"empty 500":            func(w http.ResponseWriter) { w.WriteHeader(500) },
+		"200 with empty body":  func(w http.ResponseWriter) { w.WriteHeader(200) },
+		"500 with an API code": func(w http.ResponseWriter) { apiErr(w, 500, "InternalError", "R1") },
+	}
+	for name, fault := range faults {
+		t.Run(name, func(t *testing.T) {
+			var n atomic.Int32
+			c, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) {
+				if n.Add(1) == 1 {
+					fault(w)
+					return
+				}
+				writeJSON(w, 200, map[string]string{"RequestId": "R2", "RecordId": "7"})
+			})
+			var out struct{ RecordId string }
+			if err := c.Do(context.Background(), "AddDomainRecord", nil, &out); err != nil || n.Load() != 2 || out.RecordId != "7" {
+				t.Fatalf("err %v attempts %d out %+v", err, n.Load(), out)
+			}
+
+			// Failing every time: the error says the add may have happened.
+			c, _ = testClient(t, func(w http.ResponseWriter, r *http.Request) { fault(w) })
+			err := c.Do(context.Background(), "AddDomainRecord", nil, &out)
+			if err == nil || !MayHaveApplied(err) || !strings.Contains(err.Error(), "may have been applied") {
+				t.Fatalf("err %v, want one marked as maybe applied", err)
+			}
+		})
 	}
 
-	// A connection dropped after the request was sent may have created the
-	// record: not retried, the error says so.
+	// A refusal with an API code and HTTP 4xx proves nothing was applied.
+	c, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) { apiErr(w, 400, "DomainRecordDuplicate", "R") })
+	if err := c.Do(context.Background(), "AddDomainRecord", nil, nil); !HasCode(err, "DomainRecordDuplicate") || MayHaveApplied(err) {
+		t.Fatalf("err %v", err)
+	}
+	// A duplicate answered to the retry of an add whose first answer was
+	// lost keeps the mark: the first attempt probably created the record.
 	var m atomic.Int32
 	c, _ = testClient(t, func(w http.ResponseWriter, r *http.Request) {
-		m.Add(1)
-		conn, _, _ := w.(http.Hijacker).Hijack()
-		conn.Close()
+		if m.Add(1) == 1 {
+			w.WriteHeader(504)
+			return
+		}
+		apiErr(w, 400, "DomainRecordDuplicate", "R")
 	})
-	err := c.Do(context.Background(), "AddDomainRecord", nil, nil)
-	if err == nil || m.Load() != 1 {
-		t.Fatalf("add after dropped connection: err %v attempts %d", err, m.Load())
-	}
-	// The same drop on an idempotent call is retried.
-	m.Store(0)
-	_ = c.Do(context.Background(), "DeleteDomainRecord", nil, nil)
-	if m.Load() != 5 {
-		t.Fatalf("idempotent call after drops: %d attempts, want 5", m.Load())
-	}
-
-	// A 502 page from a proxy says nothing about the backend: not retried for add.
-	var k atomic.Int32
-	c, _ = testClient(t, func(w http.ResponseWriter, r *http.Request) {
-		k.Add(1)
-		w.WriteHeader(502)
-	})
-	_ = c.Do(context.Background(), "AddDomainRecord", nil, nil)
-	if k.Load() != 1 {
-		t.Fatalf("add after 502: %d attempts", k.Load())
+	if err := c.Do(context.Background(), "AddDomainRecord", nil, nil); !HasCode(err, "DomainRecordDuplicate") || !MayHaveApplied(err) {
+		t.Fatalf("err %v", err)
 	}
 }
 
@@ -387,6 +404,9 @@ func TestParseEndpoint(t *testing.T) {
 		"http://127.0.0.1:8081/":          "http://127.0.0.1:8081/",
 		"127.0.0.1:8443":                  "https://127.0.0.1:8443/",
 		"https://[::1]:8443":              "https://[::1]:8443/",
+		"http://[::1]:8081":               "http://[::1]:8081/",
+		"http://localhost:8081":           "http://localhost:8081/",
+		"http://127.0.0.2":                "http://127.0.0.2/",
 	}
 	for in, want := range good {
 		u, err := ParseEndpoint(in)
@@ -394,9 +414,53 @@ func TestParseEndpoint(t *testing.T) {
 			t.Errorf("ParseEndpoint(%q) = %v, %v; want %s", in, u, err, want)
 		}
 	}
-	for _, bad := range []string{"", "ftp://x", "https://", "https://h/path", "https://u:p@h", "https://h?x=1", "https://h:99999", "http://h:abc"} {
+	for _, bad := range []string{"", "ftp://x", "https://", "https://h/path", "https://u:p@h", "https://h?x=1", "https://h:99999", "http://h:abc",
+		// Plain HTTP would carry the STS token in clear text off this machine.
+		"http://alidns.aliyuncs.com", "http://10.0.0.1:8081", "http://sim.example:80"} {
 		if _, err := ParseEndpoint(bad); err == nil {
 			t.Errorf("ParseEndpoint(%q) accepted", bad)
 		}
+	}
+}
+
+// AliDNS throttles per account: a throttling answer to one Client holds
+// back the next request of another Client with the same endpoint and
+// AccessKey ID (Caddy makes one Provider, so one Client, per site).
+func TestRateLimiterSharedPerAccount(t *testing.T) {
+	var mu sync.Mutex
+	var arrivals []time.Time
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		arrivals = append(arrivals, time.Now())
+		mu.Unlock()
+		if n.Add(1) == 1 {
+			w.Header().Set("x-ratelimit-user-api", "Limit:5,Remain:0,TimeLeft:400,Reset:400")
+			apiErr(w, 429, "Throttling.User", "R1")
+			return
+		}
+		writeJSON(w, 200, map[string]string{"RequestId": "R2"})
+	}))
+	defer srv.Close()
+	mk := func(id string) *Client {
+		return &Client{Endpoint: srv.URL, Credentials: StaticCredentials{AccessKeyID: id, AccessKeySecret: testSecret}, Retry: NoRetry}
+	}
+	a, b, other := mk("shared-id"), mk("shared-id"), mk("other-account")
+	if err := a.Do(context.Background(), "DescribeDomains", nil, nil); !HasCode(err, "Throttling.User") {
+		t.Fatalf("err %v", err)
+	}
+	if err := other.Do(context.Background(), "DescribeDomains", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Do(context.Background(), "DescribeDomains", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if d := arrivals[1].Sub(arrivals[0]); d > 300*time.Millisecond {
+		t.Errorf("another account waited %v for this account's throttling", d)
+	}
+	if d := arrivals[2].Sub(arrivals[0]); d < 350*time.Millisecond {
+		t.Errorf("second client of the throttled account sent after %v, want it held back for the quota's 400 ms TimeLeft", d)
 	}
 }

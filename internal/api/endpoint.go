@@ -13,7 +13,8 @@ const DefaultEndpoint = "https://alidns.aliyuncs.com"
 
 // ParseEndpoint validates an endpoint given as "https://host[:port]",
 // "http://host[:port]" or a bare "host[:port]" (which means HTTPS), and
-// returns its normalised URL with path "/".
+// returns its normalised URL with path "/". Plain http:// is accepted only
+// for loopback hosts.
 func ParseEndpoint(s string) (*url.URL, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -40,8 +41,21 @@ func ParseEndpoint(s string) (*url.URL, error) {
 	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("endpoint %q must be only scheme://host[:port], without credentials, path or query", s)
 	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("endpoint %q: plain http:// is only allowed for a loopback host (a local simulator), since requests carry the STS token and signatures in clear text; use https://%s", s, u.Host)
+	}
 	u.Path = "/"
 	return u, nil
+}
+
+// isLoopback reports whether host names this machine: "localhost" or a
+// loopback IP address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // RegionalEndpoint returns the regional endpoint for a region id such as

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -203,4 +204,21 @@ func throttleTimeLeft(h http.Header) time.Duration {
 		}
 	}
 	return left
+}
+
+// limiters holds one limiter per endpoint host and AccessKey ID for the
+// whole process: AliDNS counts requests per account, and Caddy makes one
+// Provider (so one Client) per site or automation policy, so a limiter per
+// Client would let each of them spend the account's quota on its own.
+// Temporary (STS) credentials get a new AccessKey ID when renewed, and so
+// a fresh limiter; one left behind is idle and small.
+var limiters sync.Map // host + "\x00" + AccessKey ID -> *limiter
+
+func (c *Client) limiterFor(base *url.URL, cred Credential) *limiter {
+	key := base.Host + "\x00" + cred.AccessKeyID
+	if l, ok := limiters.Load(key); ok {
+		return l.(*limiter)
+	}
+	l, _ := limiters.LoadOrStore(key, &limiter{})
+	return l.(*limiter)
 }

@@ -5,11 +5,11 @@ import (
 	"time"
 )
 
-// RetryPolicy bounds how a call is retried. A retry happens only for
-// answers that mean "not done": throttling, LastOperationNotFinished,
-// InternalError, ServiceUnavailable, HTTP 5xx/429 and transport errors;
-// for AddDomainRecord only when the answer proves no record was created
-// (an API error answer, HTTP 429, or a connection that never opened).
+// RetryPolicy bounds how a call is retried. A retry happens for answers
+// that mean "not done" (throttling, LastOperationNotFinished,
+// InternalError, ServiceUnavailable, HTTP 429) and for ambiguous failures
+// (HTTP 5xx, lost or garbled answers, timeouts); Client.Do says why the
+// latter cannot duplicate a write.
 type RetryPolicy struct {
 	// MaxAttempts is the most requests sent for one call (default 8).
 	MaxAttempts int
@@ -20,10 +20,15 @@ type RetryPolicy struct {
 	// MaxWait bounds the total time spent sleeping between attempts of
 	// one call (default 6s): libdns callers expect an answer in seconds.
 	MaxWait time.Duration
+	// MaxBusy bounds how long a paced write (Client.DoPaced) keeps
+	// retrying while its zone answers LastOperationNotFinished (default
+	// 60s). Busy answers count against neither MaxAttempts nor MaxWait:
+	// the zone is working, and the write keeps its place in the queue.
+	MaxBusy time.Duration
 }
 
 // DefaultRetry is the policy used when Client.Retry is the zero value.
-var DefaultRetry = RetryPolicy{MaxAttempts: 8, BaseDelay: 200 * time.Millisecond, MaxDelay: 2 * time.Second, MaxWait: 6 * time.Second}
+var DefaultRetry = RetryPolicy{MaxAttempts: 8, BaseDelay: 200 * time.Millisecond, MaxDelay: 2 * time.Second, MaxWait: 6 * time.Second, MaxBusy: 60 * time.Second}
 
 // NoRetry sends every call exactly once.
 var NoRetry = RetryPolicy{MaxAttempts: 1}
@@ -43,6 +48,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	}
 	if p.MaxWait <= 0 {
 		p.MaxWait = DefaultRetry.MaxWait
+	}
+	if p.MaxBusy <= 0 {
+		p.MaxBusy = DefaultRetry.MaxBusy
 	}
 	return p
 }

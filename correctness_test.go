@@ -1,0 +1,293 @@
+package alidns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/libdns/libdns"
+
+	"github.com/caddy-alidns/alidns/alidnstest"
+	"github.com/caddy-alidns/alidns/internal/api"
+)
+
+// Regression tests for record operations that reported success, or an
+// atomic failure, while the zone said otherwise. Each failed on the code
+// before its fix.
+
+func addrs(ttl time.Duration, ips ...string) []libdns.Record {
+	out := make([]libdns.Record, len(ips))
+	for i, ip := range ips {
+		out[i] = libdns.Address{Name: "www", IP: netip.MustParseAddr(ip), TTL: ttl}
+	}
+	return out
+}
+
+// zoneValues lists "RR TYPE VALUE TTL" of every record in zone, sorted.
+func zoneValues(s *alidnstest.Server, zone string) []string {
+	var out []string
+	for _, r := range s.Records(zone) {
+		out = append(out, fmt.Sprintf("%s %s %s %d", r.RR, r.Type, r.Value, r.TTL))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Pairing desired values with existing records by position made one
+// update collide with the other record (DomainRecordDuplicate), which was
+// then taken for success: both input orders must work, whatever order
+// AliDNS lists the records in.
+func TestSetRecordsChangesTTLOfMultiRecordRRset(t *testing.T) {
+	for _, order := range [][]string{{"192.0.2.1", "192.0.2.2"}, {"192.0.2.2", "192.0.2.1"}} {
+		t.Run(strings.Join(order, ","), func(t *testing.T) {
+			s := newSim(t)
+			s.AddZone("example.com", alidnstest.EditionEnterpriseAdvanced)
+			p := newProvider(s)
+			ids := map[string]string{}
+			for _, ip := range []string{"192.0.2.1", "192.0.2.2"} {
+				ids[ip] = s.PutRecord("example.com", alidnstest.Record{RR: "www", Type: "A", Value: ip, TTL: 600}).RecordID
+			}
+			got, err := p.SetRecords(ctx(t), "example.com.", addrs(300*time.Second, order...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"www A 192.0.2.1 300", "www A 192.0.2.2 300"}
+			if z := zoneValues(s, "example.com"); fmt.Sprint(z) != fmt.Sprint(want) {
+				t.Fatalf("zone holds %v, want %v", z, want)
+			}
+			// The result is the zone's state, in input order, ids kept.
+			if len(got) != 2 {
+				t.Fatalf("returned %d records", len(got))
+			}
+			for i, ip := range order {
+				info, _ := infoOf(got[i])
+				if got[i].RR().Data != ip || got[i].RR().TTL != 300*time.Second || info.RecordID != ids[ip] {
+					t.Errorf("result %d: %+v (id %s), want %s with TTL 5m and id %s", i, got[i].RR(), info.RecordID, ip, ids[ip])
+				}
+			}
+			if n := s.CallCount("UpdateDomainRecord"); n != 2 || s.CallCount("AddDomainRecord")+s.CallCount("DeleteDomainRecord") != 0 {
+				t.Fatalf("calls %v", actions(s))
+			}
+		})
+	}
+}
+
+// Values that swap places, and a value that moves onto another record's
+// id, must not collide with each other.
+func TestSetRecordsPlanNeverCollides(t *testing.T) {
+	s := newSim(t)
+	s.AddZone("example.com", alidnstest.EditionEnterpriseAdvanced)
+	p := newProvider(s)
+	p.Retry = api.NoRetry // a collision would surface, not be retried away
+	for _, ip := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"} {
+		s.PutRecord("example.com", alidnstest.Record{RR: "www", Type: "A", Value: ip, TTL: 600})
+	}
+	steps := [][]libdns.Record{
+		addrs(120*time.Second, "192.0.2.3", "192.0.2.4"),             // one kept value with a new TTL, one new value, one delete
+		addrs(60*time.Second, "192.0.2.4", "192.0.2.3", "192.0.2.5"), // all TTLs change, grow
+		addrs(60*time.Second, "192.0.2.5", "192.0.2.5", "192.0.2.6"), // duplicate input value counts once
+		addrs(0, "192.0.2.6"), // default TTL
+	}
+	for i, in := range steps {
+		got, err := p.SetRecords(ctx(t), "example.com.", in)
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		var want, returned []string
+		seen := map[string]bool{}
+		for _, r := range in {
+			rr := r.RR()
+			ttl := int64(rr.TTL / time.Second)
+			if ttl == 0 {
+				ttl = 600
+			}
+			line := fmt.Sprintf("www A %s %d", rr.Data, ttl)
+			if !seen[line] {
+				seen[line] = true
+				want = append(want, line)
+			}
+		}
+		for _, r := range got {
+			returned = append(returned, fmt.Sprintf("www A %s %d", r.RR().Data, int64(r.RR().TTL/time.Second)))
+		}
+		sort.Strings(want)
+		sort.Strings(returned)
+		if z := zoneValues(s, "example.com"); fmt.Sprint(z) != fmt.Sprint(want) || fmt.Sprint(returned) != fmt.Sprint(want) {
+			t.Fatalf("step %d: zone %v, returned %v, want %v", i, z, returned, want)
+		}
+	}
+}
+
+func TestSetRecordsAtomicOnlyWhenZoneUnchanged(t *testing.T) {
+	s := newSim(t, "example.com")
+	p := newProvider(s)
+	p.Retry = api.NoRetry
+	s.PutRecord("example.com", alidnstest.Record{RR: "www", Type: "A", Value: "192.0.2.1", TTL: 600})
+	before := zoneValues(s, "example.com")
+	set := func() error {
+		_, err := p.SetRecords(ctx(t), "example.com.", addrs(0, "192.0.2.7"))
+		return err
+	}
+
+	// Refused by an answer that proves nothing was applied: atomic, and
+	// callers can tell.
+	s.FailNext("UpdateDomainRecord", "DomainRecordLocked", 400)
+	err := set()
+	if !errors.Is(err, ErrZoneUnchanged) || !strings.Contains(err.Error(), "DomainRecordLocked") {
+		t.Fatalf("err %v, want ErrZoneUnchanged naming the code", err)
+	}
+	if z := zoneValues(s, "example.com"); fmt.Sprint(z) != fmt.Sprint(before) {
+		t.Fatalf("zone changed: %v", z)
+	}
+
+	// Applied, then the answer lost: not atomic.
+	s.FailNextAfterApply("UpdateDomainRecord", "InternalError", 500)
+	err = set()
+	if err == nil || errors.Is(err, ErrZoneUnchanged) {
+		t.Fatalf("err %v after the zone changed, want a non-atomic error", err)
+	}
+	if z := zoneValues(s, "example.com"); fmt.Sprint(z) != "[www A 192.0.2.7 600]" {
+		t.Fatalf("zone %v", z)
+	}
+
+	// Cancelled while the update is in flight (the lookup and the update
+	// take 100 ms each): the write may have been applied, so not atomic
+	// either.
+	s.SetFaults(alidnstest.Faults{Latency: 100 * time.Millisecond})
+	c, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	_, err = p.SetRecords(c, "example.com.", addrs(0, "192.0.2.8"))
+	if err == nil || errors.Is(err, ErrZoneUnchanged) || !strings.Contains(err.Error(), "UpdateDomainRecord") {
+		t.Fatalf("err %v after cancelling a sent write, want a non-atomic error", err)
+	}
+}
+
+// A retried add answered DomainRecordDuplicate adopts the record found
+// only if it is exactly what was asked: here the value existed before
+// with another TTL, so the append must fail and leave that record alone.
+func TestRetriedAddDoesNotAdoptAnotherRecord(t *testing.T) {
+	s := newSim(t)
+	s.AddZone("example.com", alidnstest.EditionEnterpriseAdvanced)
+	p := newProvider(s)
+	old := s.PutRecord("example.com", alidnstest.Record{RR: "_acme-challenge", Type: "TXT", Value: "tok", TTL: 600})
+	s.FailNext("AddDomainRecord", "", 502) // ambiguous: the retry is answered DomainRecordDuplicate
+	got, err := p.AppendRecords(ctx(t), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "tok", TTL: 120 * time.Second}})
+	if err == nil || len(got) != 0 {
+		t.Fatalf("adopted a record that existed before: %+v, %v", got, err)
+	}
+	if !strings.Contains(err.Error(), "already exists with TTL 600") {
+		t.Fatalf("error does not say what exists: %v", err)
+	}
+	if recs := s.Records("example.com"); len(recs) != 1 || recs[0].RecordID != old.RecordID || recs[0].TTL != 600 {
+		t.Fatalf("zone %+v", recs)
+	}
+	// Without any ambiguity the duplicate is reported at once.
+	s.ResetCalls()
+	_, err = p.AppendRecords(ctx(t), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "tok", TTL: 600 * time.Second}})
+	if !api.HasCode(err, "DomainRecordDuplicate") || !strings.Contains(err.Error(), "already exists") || s.CallCount("") != 1 {
+		t.Fatalf("err %v, calls %v", err, actions(s))
+	}
+}
+
+func TestDeleteRecordsHonoursZoneArgument(t *testing.T) {
+	s := newSim(t, "example.com", "other.org")
+	p := newProvider(s)
+	got, err := p.AppendRecords(ctx(t), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "tok"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleted, err := p.DeleteRecords(ctx(t), "other.org.", got)
+	if err != nil || len(deleted) != 0 {
+		t.Fatalf("deleted %+v, %v", deleted, err)
+	}
+	if n := len(s.Records("example.com")); n != 1 {
+		t.Fatalf("a delete in other.org removed a record of example.com (%d left)", n)
+	}
+}
+
+// A record read before an in-place update (AliDNS keeps the id) must not
+// delete the data the id now holds.
+func TestDeleteRecordsIgnoresStaleID(t *testing.T) {
+	s := newSim(t, "example.com")
+	p := newProvider(s)
+	old, err := p.AppendRecords(ctx(t), "example.com.", addrs(0, "192.0.2.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second Provider, as Caddy makes one per site, updates it in place.
+	if _, err := newProvider(s).SetRecords(ctx(t), "example.com.", addrs(0, "192.0.2.3")); err != nil {
+		t.Fatal(err)
+	}
+	recs := s.Records("example.com")
+	if info, _ := infoOf(old[0]); len(recs) != 1 || recs[0].RecordID != info.RecordID {
+		t.Fatalf("not updated in place: %+v", recs)
+	}
+	deleted, err := p.DeleteRecords(ctx(t), "example.com.", old)
+	if err != nil || len(deleted) != 0 {
+		t.Fatalf("deleted %+v, %v", deleted, err)
+	}
+	if z := zoneValues(s, "example.com"); fmt.Sprint(z) != "[www A 192.0.2.3 600]" {
+		t.Fatalf("zone %v", z)
+	}
+	// The record as it is now is deleted by its id, and reported as such.
+	cur, err := p.GetRecords(ctx(t), "example.com.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleted, err = p.DeleteRecords(ctx(t), "example.com.", cur)
+	if err != nil || len(deleted) != 1 || deleted[0].RR().Data != "192.0.2.3" || len(s.Records("example.com")) != 0 {
+		t.Fatalf("deleted %+v, %v", deleted, err)
+	}
+}
+
+// Writes to a zone that AliDNS keeps busy for a while after each accepted
+// write all succeed: each keeps its place in the queue until it is done.
+func TestWritesDoNotStarveOnBusyZone(t *testing.T) {
+	const pairs = 50
+	window := 300 * time.Millisecond
+	if testing.Short() {
+		window = 50 * time.Millisecond
+	}
+	t.Parallel()
+	s := newSim(t, "example.com")
+	s.SetFaults(alidnstest.Faults{WriteWindow: window})
+	p := newProvider(s)
+	p.Retry = api.RetryPolicy{} // the default budget, as in Caddy
+	var wg sync.WaitGroup
+	errs := make([]error, pairs)
+	for i := range pairs {
+		wg.Go(func() {
+			c, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			got, err := p.AppendRecords(c, "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: fmt.Sprintf("t%d", i)}})
+			if err == nil {
+				_, err = p.DeleteRecords(c, "example.com.", got)
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	failed := 0
+	for _, err := range errs {
+		if err != nil {
+			failed++
+			t.Log(err)
+		}
+	}
+	busy := 0
+	for _, c := range s.Calls() {
+		if c.Code == "LastOperationNotFinished" {
+			busy++
+		}
+	}
+	t.Logf("%d calls, %d answered LastOperationNotFinished", s.CallCount(""), busy)
+	if failed > 0 || len(s.Records("example.com")) != 0 {
+		t.Fatalf("%d of %d pairs failed, %d records left", failed, pairs, len(s.Records("example.com")))
+	}
+}

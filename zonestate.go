@@ -1,0 +1,238 @@
+package alidns
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/caddy-alidns/alidns/internal/api"
+)
+
+// zoneState is what the process remembers about one zone between calls.
+// It is shared by every Provider of the process (see zoneStates) and
+// guarded by its write lock, except where noted.
+type zoneState struct {
+	name string
+	// lock serialises the record operations on the zone that write:
+	// AliDNS answers LastOperationNotFinished to overlapping writes in a
+	// zone, and SetRecords' read-plan-write must not interleave with
+	// other writes. Waiters are admitted in arrival order.
+	lock fifoLock
+	pace zonePacer
+	// minTTL is the minimum TTL the zone's edition accepts, learned from a
+	// QuotaExceeded.TTL answer, and when it was learned: it is forgotten
+	// after minTTLMemory, since a zone can move to an edition that allows
+	// lower TTLs. Guarded by mu, as ttlFor reads it without the lock.
+	mu       sync.Mutex
+	minTTL   int64
+	minTTLAt time.Time
+	// ids maps the record ids this process created, updated or kept to
+	// the data they hold (see issued); guarded by lock.
+	ids map[string]issued
+}
+
+// minTTLMemory is how long a learned minimum TTL is applied without
+// asking AliDNS again.
+const minTTLMemory = time.Hour
+
+// maxIssued bounds the ids remembered per zone; past it the map is
+// cleared, which only costs deletes one lookup each.
+const maxIssued = 4096
+
+// issued is what a record id held when this process last wrote or
+// confirmed it: DeleteRecords trusts an id in ProviderData only when the
+// record handed to it still describes this.
+type issued struct {
+	rr    string // lower case
+	typ   string
+	value apiValue
+	ttl   int64
+}
+
+// zoneStates is shared by every Provider in the process, keyed by API
+// endpoint and zone: Caddy makes a Provider per site or automation
+// policy, and writes to one zone from any of them must still be
+// serialised.
+var zoneStates sync.Map // endpoint + " " + zone -> *zoneState
+
+func (p *Provider) zone(c *api.Client, name string) *zoneState {
+	key := c.Endpoint + " " + name
+	if zs, ok := zoneStates.Load(key); ok {
+		return zs.(*zoneState)
+	}
+	zs, _ := zoneStates.LoadOrStore(key, &zoneState{name: name})
+	return zs.(*zoneState)
+}
+
+// learnedMinTTL returns the minimum TTL learned within minTTLMemory, or 0.
+func (zs *zoneState) learnedMinTTL() int64 {
+	zs.mu.Lock()
+	defer zs.mu.Unlock()
+	if zs.minTTL > 0 && time.Since(zs.minTTLAt) < minTTLMemory {
+		return zs.minTTL
+	}
+	return 0
+}
+
+func (zs *zoneState) learnMinTTL(ttl int64) {
+	zs.mu.Lock()
+	defer zs.mu.Unlock()
+	zs.minTTL, zs.minTTLAt = ttl, time.Now()
+}
+
+// remember records that id now holds r. Called with the lock held.
+func (zs *zoneState) remember(r apiRecord) {
+	if r.RecordID == "" {
+		return
+	}
+	if zs.ids == nil || len(zs.ids) >= maxIssued {
+		zs.ids = make(map[string]issued)
+	}
+	zs.ids[r.RecordID] = issued{
+		rr:    strings.ToLower(r.RR),
+		typ:   strings.ToUpper(r.Type),
+		value: apiValue{RR: r.RR, Type: strings.ToUpper(r.Type), Value: r.Value, Priority: r.Priority},
+		ttl:   r.TTL,
+	}
+}
+
+// forget drops id (deleted, or no longer known). Called with the lock held.
+func (zs *zoneState) forget(id string) { delete(zs.ids, id) }
+
+// current reports whether id, as far as this process knows, still holds
+// the record v describes (ttl 0 matches any TTL). Called with the lock
+// held.
+func (zs *zoneState) current(id string, v apiValue, ttl int64) bool {
+	is, ok := zs.ids[id]
+	if !ok || is.rr != strings.ToLower(v.RR) || is.typ != v.Type {
+		return false
+	}
+	if ttl != 0 && ttl != is.ttl {
+		return false
+	}
+	return sameAPIValue(apiRecord{RR: is.value.RR, Type: is.value.Type, Value: is.value.Value, Priority: is.value.Priority}, v)
+}
+
+// fifoLock is a mutex that admits waiters in arrival order, so that a
+// write queued behind others keeps its place, and lets a waiter leave the
+// queue when its context ends.
+type fifoLock struct {
+	mu    sync.Mutex
+	held  bool
+	queue []chan struct{}
+}
+
+func (l *fifoLock) lock(ctx context.Context) error {
+	l.mu.Lock()
+	if !l.held {
+		l.held = true
+		l.mu.Unlock()
+		return nil
+	}
+	ch := make(chan struct{})
+	l.queue = append(l.queue, ch)
+	l.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+	}
+	l.mu.Lock()
+	select {
+	case <-ch:
+		// Handed the lock while giving up: pass it on.
+		l.mu.Unlock()
+		l.unlock()
+	default:
+		for i, w := range l.queue {
+			if w == ch {
+				l.queue = append(l.queue[:i:i], l.queue[i+1:]...)
+				break
+			}
+		}
+		l.mu.Unlock()
+	}
+	return ctx.Err()
+}
+
+func (l *fifoLock) unlock() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.queue) > 0 {
+		next := l.queue[0]
+		l.queue = l.queue[1:]
+		close(next) // ownership passes to next; held stays true
+		return
+	}
+	l.held = false
+}
+
+// zonePacer spaces writes to one zone (api.Pacer). AliDNS keeps a zone
+// busy for a while after it accepts a write and refuses writes meanwhile
+// (LastOperationNotFinished); how long is not documented, so the pacer
+// learns it: a busy answer at time e after the last accepted write means
+// the window is longer than e, so the estimate grows past e; a write that
+// was accepted after waiting the estimate shrinks it a little, so that it
+// follows a window that gets shorter. The next write waits until the
+// estimate has passed since the last accepted write. Only the holder of
+// the zone's lock uses it; its own mutex is for the race detector's sake.
+type zonePacer struct {
+	mu       sync.Mutex
+	last     time.Time     // when the last write was accepted
+	busy     time.Duration // estimated busy window after an accepted write
+	waitedOK bool          // the current attempt waited for the estimate
+}
+
+const (
+	pacerMaxBusy  = 3 * time.Second
+	pacerStep     = 50 * time.Millisecond
+	pacerFallback = 200 * time.Millisecond // when the last write is unknown
+)
+
+// Wait implements api.Pacer.
+func (zp *zonePacer) Wait(ctx context.Context) error {
+	zp.mu.Lock()
+	d := time.Until(zp.last.Add(zp.busy))
+	zp.waitedOK = d > 0
+	zp.mu.Unlock()
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Busy implements api.Pacer.
+func (zp *zonePacer) Busy() {
+	zp.mu.Lock()
+	defer zp.mu.Unlock()
+	now := time.Now()
+	e := now.Sub(zp.last)
+	if zp.last.IsZero() || e > pacerMaxBusy {
+		// Busy because of a write made elsewhere: wait a fixed while.
+		zp.last, e = now, 0
+		zp.busy = max(zp.busy, pacerFallback)
+		return
+	}
+	zp.busy = min(max(zp.busy, e+e/2, e+pacerStep), pacerMaxBusy)
+}
+
+// Accepted implements api.Pacer.
+func (zp *zonePacer) Accepted() {
+	zp.mu.Lock()
+	defer zp.mu.Unlock()
+	zp.last = time.Now()
+	if zp.waitedOK {
+		zp.busy -= zp.busy / 10
+	}
+	zp.waitedOK = false
+}
+
+var _ api.Pacer = (*zonePacer)(nil)
