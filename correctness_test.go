@@ -291,3 +291,56 @@ func TestWritesDoNotStarveOnBusyZone(t *testing.T) {
 		t.Fatalf("%d of %d pairs failed, %d records left", failed, pairs, len(s.Records("example.com")))
 	}
 }
+
+// An add whose every answer is lost, and whose outcome cannot be looked
+// up either, says the record may exist; a DeleteRecords of the same
+// record without ProviderData (as a later clean-up has it) removes it.
+func TestUnsettledAddSaysRecordMayExist(t *testing.T) {
+	s := newSim(t, "example.com")
+	p := newProvider(s)
+	p.Retry = api.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond, MaxWait: time.Second}
+	for range 3 {
+		s.FailNextAfterApply("AddDomainRecord", "InternalError", 500)
+	}
+	for range 3 {
+		s.FailNext("DescribeSubDomainRecords", "ServiceUnavailable", 503)
+	}
+	rec := libdns.TXT{Name: "_acme-challenge", Text: "tok"}
+	got, err := p.AppendRecords(ctx(t), "example.com.", []libdns.Record{rec})
+	if err == nil || len(got) != 0 {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	for _, want := range []string{"may exist", "DomainRecordDuplicate", "DeleteRecords"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if n := len(s.Records("example.com")); n != 1 {
+		t.Fatalf("%d records, want the one created by the first attempt", n)
+	}
+	deleted, err := p.DeleteRecords(ctx(t), "example.com.", []libdns.Record{rec})
+	if err != nil || len(deleted) != 1 || len(s.Records("example.com")) != 0 {
+		t.Fatalf("clean-up deleted %+v, %v; %d left", deleted, err, len(s.Records("example.com")))
+	}
+}
+
+// An append whose caller gave up while its add was in flight leaves
+// nothing behind: certmagic does not clean up after a failed append.
+func TestCancelledAppendLeavesNothing(t *testing.T) {
+	s := newSim(t, "example.com")
+	p := newProvider(s)
+	s.SetFaults(alidnstest.Faults{Latency: 200 * time.Millisecond})
+	c, cancel := context.WithCancel(context.Background())
+	s.FailNextAfterApply("AddDomainRecord", "InternalError", 500) // the add is applied, its answer lost
+	go func() { time.Sleep(300 * time.Millisecond); cancel() }() // during the retry
+	_, err := p.AppendRecords(c, "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "tok"}})
+	if err == nil {
+		t.Fatal("no error after cancelling")
+	}
+	if n := len(s.Records("example.com")); n != 0 {
+		t.Fatalf("%d records left after a cancelled append: %v", n, err)
+	}
+	if !strings.Contains(err.Error(), "removed again") {
+		t.Fatalf("error does not say the record was removed: %v", err)
+	}
+}

@@ -156,6 +156,12 @@ func (e *unknownOutcome) Error() string {
 }
 func (e *unknownOutcome) Unwrap() []error { return []error{e.err, ErrOutcomeUnknown} }
 
+// isRead reports whether action only reads, so that nothing it does can
+// have been applied.
+func isRead(action string) bool {
+	return strings.HasPrefix(action, "Describe") || strings.HasPrefix(action, "Get")
+}
+
 // Pacer spaces the attempts of the writes to one zone. AliDNS refuses a
 // write with LastOperationNotFinished while an earlier write to the zone
 // is still being applied; a pacer learns how long that lasts and holds
@@ -231,10 +237,11 @@ func (c *Client) do(ctx context.Context, pacer Pacer, action string, params url.
 	query := CanonicalQuery(params)
 	var waited, busyWaited time.Duration
 	refreshed := false
-	uncertain := false // an attempt may have been applied
+	uncertain := false // an attempt of a write may have been applied
+	reads := isRead(action)
 	failures := 0      // attempts that failed for another reason than a busy zone
 	finish := func(err error) error {
-		if uncertain {
+		if uncertain && !reads {
 			return &unknownOutcome{err: err}
 		}
 		return err
