@@ -332,7 +332,7 @@ func TestCancelledAppendLeavesNothing(t *testing.T) {
 	s.SetFaults(alidnstest.Faults{Latency: 200 * time.Millisecond})
 	c, cancel := context.WithCancel(context.Background())
 	s.FailNextAfterApply("AddDomainRecord", "InternalError", 500) // the add is applied, its answer lost
-	go func() { time.Sleep(300 * time.Millisecond); cancel() }() // during the retry
+	go func() { time.Sleep(300 * time.Millisecond); cancel() }()  // during the retry
 	_, err := p.AppendRecords(c, "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "tok"}})
 	if err == nil {
 		t.Fatal("no error after cancelling")

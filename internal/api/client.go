@@ -239,7 +239,7 @@ func (c *Client) do(ctx context.Context, pacer Pacer, action string, params url.
 	refreshed := false
 	uncertain := false // an attempt of a write may have been applied
 	reads := isRead(action)
-	failures := 0      // attempts that failed for another reason than a busy zone
+	failures := 0 // attempts that failed for another reason than a busy zone
 	finish := func(err error) error {
 		if uncertain && !reads {
 			return &unknownOutcome{err: err}
