@@ -75,8 +75,12 @@ type Provider struct {
 	// HTTPClient, when set, sends the API requests (custom transport,
 	// proxy or CA pool).
 	HTTPClient *http.Client `json:"-"`
-	// Retry overrides the retry policy (zero value: the client default).
-	Retry api.RetryPolicy `json:"-"`
+	// Retry overrides the retry policy (zero value: DefaultRetry).
+	Retry RetryPolicy `json:"-"`
+	// Logger receives one debug line per API call and an info line per
+	// record created, updated or deleted (nil: no logging). Inside Caddy
+	// the module's logger is used when this is nil.
+	Logger *zap.Logger `json:"-"`
 
 	mu     sync.Mutex
 	api    *api.Client
@@ -91,6 +95,14 @@ type Provider struct {
 	expanded    *settings
 	provisioned bool
 }
+
+// RetryPolicy bounds how an API call is retried: MaxAttempts requests at
+// most, backoff from BaseDelay doubling up to MaxDelay, at most MaxWait
+// asleep between attempts, and at most MaxBusy waiting for a zone that
+// AliDNS reports busy (LastOperationNotFinished). Zero fields take the
+// defaults: 8 attempts, 200 ms doubling up to 2 s, 6 s MaxWait, 60 s
+// MaxBusy.
+type RetryPolicy = api.RetryPolicy
 
 // settings are the string settings in effect.
 type settings struct {
@@ -178,6 +190,9 @@ func endpointOf(configured string, lookupEnv func(string) (string, bool)) (endpo
 }
 
 func (p *Provider) log() *zap.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
 	if p.logger == nil {
 		return zap.NewNop()
 	}
@@ -471,7 +486,7 @@ func (p *Provider) settleAdd(ctx context.Context, c *api.Client, z string, zs *z
 	}
 	r, found, err := p.findValue(ctx, c, z, v)
 	if err != nil {
-		return apiRecord{}, fmt.Errorf("%w; the record may exist (checking failed: %v): DeleteRecords with the same name, type and value removes it", cause, err)
+		return apiRecord{}, fmt.Errorf("%w; the record may exist (checking failed: %w): DeleteRecords with the same name, type and value removes it", cause, err)
 	}
 	if !found {
 		return apiRecord{}, fmt.Errorf("%w; the record was not created", cause)
@@ -481,7 +496,7 @@ func (p *Provider) settleAdd(ctx context.Context, c *api.Client, z string, zs *z
 	}
 	if gaveUp {
 		if _, derr := p.deleteByID(ctx, c, zs, r.RecordID, zap.String("name", r.RR), zap.String("type", r.Type)); derr != nil {
-			return apiRecord{}, fmt.Errorf("%w; the record was created (id %s) and removing it failed: %v", cause, r.RecordID, derr)
+			return apiRecord{}, fmt.Errorf("%w; the record was created (id %s) and removing it failed: %w", cause, r.RecordID, derr)
 		}
 		return apiRecord{}, fmt.Errorf("%w; the record it created was removed again", cause)
 	}

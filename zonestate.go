@@ -217,7 +217,7 @@ func (zp *zonePacer) Busy() {
 	e := now.Sub(zp.last)
 	if zp.last.IsZero() || e > pacerMaxBusy {
 		// Busy because of a write made elsewhere: wait a fixed while.
-		zp.last, e = now, 0
+		zp.last = now
 		zp.busy = max(zp.busy, pacerFallback)
 		return
 	}

@@ -233,131 +233,167 @@ func (c *Client) do(ctx context.Context, pacer Pacer, action string, params url.
 	if hc == nil {
 		hc = defaultHTTPClient
 	}
-	policy := c.Retry.withDefaults()
-	query := CanonicalQuery(params)
-	var waited, busyWaited time.Duration
-	refreshed := false
-	uncertain := false // an attempt of a write may have been applied
-	reads := isRead(action)
-	failures := 0 // attempts that failed for another reason than a busy zone
-	finish := func(err error) error {
-		if uncertain && !reads {
-			return &unknownOutcome{err: err}
-		}
-		return err
-	}
+	st := &callState{c: c, ctx: ctx, pacer: pacer, action: action, params: params, out: out, call: call,
+		base: base, hc: hc, policy: c.Retry.withDefaults(), query: CanonicalQuery(params)}
 	for attempt := 1; ; attempt++ {
 		call.Attempts = attempt
-		cred, err := c.Credentials.Credential(ctx)
-		if err != nil {
-			return finish(fmt.Errorf("alidns %s: getting credentials: %w", action, err))
+		o := st.try(attempt)
+		if !o.retry {
+			return st.finish(o.err)
 		}
-		lim := c.limiterFor(base, cred)
-		if pacer != nil {
-			t0 := time.Now()
-			if err := pacer.Wait(ctx); err != nil {
-				return finish(fmt.Errorf("alidns %s: %w", action, err))
-			}
-			busyWaited += time.Since(t0)
+		if err := st.backoff(o); err != nil {
+			return st.finish(err)
 		}
-		if err := lim.wait(ctx); err != nil {
-			return finish(fmt.Errorf("alidns %s: %w", action, err))
-		}
-		res := c.send(ctx, hc, base, action, query, params, cred)
-		call.RequestID = res.requestID
-		var retry, busy bool
-		var apiErr *Error
-		switch {
-		case res.err != nil:
-			if res.written {
-				uncertain = true
-			}
-			if ctx.Err() != nil {
-				return finish(fmt.Errorf("alidns %s: %w", action, ctx.Err()))
-			}
-			retry = true
-			err = fmt.Errorf("alidns %s: sending request to %s: %w", action, base.Host, res.err)
-		case res.status == http.StatusOK:
-			lim.success()
-			if pacer != nil {
-				pacer.Accepted()
-			}
-			if out == nil {
-				return nil
-			}
-			if derr := json.Unmarshal(res.body, out); derr != nil {
-				// A 200 whose body is not the answer: the call was most
-				// likely applied, but what it returned is lost.
-				uncertain = true
-				retry = true
-				err = fmt.Errorf("alidns %s: decoding response (HTTP 200, %s) [RequestId %s]: %w", action, bodySnippet(res.body, cred), res.requestID, derr)
-				break
-			}
-			return nil
-		default:
-			apiErr = parseError(action, res.status, res.requestID, res.body, cred)
-			apiErr.Attempts = attempt
-			if res.status >= 500 {
-				// A server error says nothing about whether the backend
-				// applied the call before failing.
-				uncertain = true
-			}
-			if IsThrottling(apiErr.Code) || res.status == http.StatusTooManyRequests {
-				call.Throttled++
-				lim.throttled(throttleTimeLeft(res.header))
-			}
-			busy = apiErr.Code == BusyCode
-			if pacer != nil {
-				if busy {
-					pacer.Busy()
-				} else if res.status >= 500 {
-					pacer.Accepted()
-				}
-			}
-			switch {
-			case retryableCodes[apiErr.Code]:
-				retry = true
-			case apiErr.Code == "" && (res.status >= 500 || res.status == http.StatusTooManyRequests):
-				retry = true
-			case credentialCodes[apiErr.Code] && !refreshed && cred.SecurityToken != "":
-				if inv, ok := c.Credentials.(Invalidator); ok {
-					inv.Invalidate()
-					refreshed = true
-					retry = true
-				}
-			}
-			err = apiErr
-		}
-		if !retry {
-			return finish(err)
-		}
-		if busy && pacer != nil {
-			// The pacer's Wait spaces the next attempt.
-			if busyWaited > policy.MaxBusy {
-				return finish(err)
-			}
-			continue
-		}
-		failures++
-		if failures >= policy.MaxAttempts {
-			return finish(err)
-		}
-		delay := policy.delay(failures, apiErr)
-		if waited+delay > policy.MaxWait {
-			return finish(err)
-		}
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < delay {
-			return finish(err)
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return finish(fmt.Errorf("%w (gave up waiting to retry: %w)", err, ctx.Err()))
-		case <-t.C:
-		}
-		waited += delay
 	}
+}
+
+// callState is one call's progress through its attempts.
+type callState struct {
+	c      *Client
+	ctx    context.Context
+	pacer  Pacer
+	action string
+	params url.Values
+	query  string
+	out    any
+	call   *Call
+	base   *url.URL
+	hc     *http.Client
+	policy RetryPolicy
+
+	waited, busyWaited time.Duration
+	refreshed          bool // a temporary credential was fetched anew
+	uncertain          bool // an attempt of a write may have been applied
+	failures           int  // attempts that failed for another reason than a busy zone
+}
+
+// outcome is what one attempt leads to: done (err nil), a final error
+// (retry false), or another attempt.
+type outcome struct {
+	err    error
+	retry  bool
+	busy   bool
+	apiErr *Error
+}
+
+func (st *callState) finish(err error) error {
+	if err != nil && st.uncertain && !isRead(st.action) {
+		return &unknownOutcome{err: err}
+	}
+	return err
+}
+
+// try makes one attempt.
+func (st *callState) try(attempt int) outcome {
+	cred, err := st.c.Credentials.Credential(st.ctx)
+	if err != nil {
+		return outcome{err: fmt.Errorf("alidns %s: getting credentials: %w", st.action, err)}
+	}
+	lim := st.c.limiterFor(st.base, cred)
+	if st.pacer != nil {
+		t0 := time.Now()
+		if err := st.pacer.Wait(st.ctx); err != nil {
+			return outcome{err: fmt.Errorf("alidns %s: %w", st.action, err)}
+		}
+		st.busyWaited += time.Since(t0)
+	}
+	if err := lim.wait(st.ctx); err != nil {
+		return outcome{err: fmt.Errorf("alidns %s: %w", st.action, err)}
+	}
+	res := st.c.send(st.ctx, st.hc, st.base, st.action, st.query, st.params, cred)
+	st.call.RequestID = res.requestID
+	switch {
+	case res.err != nil:
+		st.uncertain = st.uncertain || res.written
+		if st.ctx.Err() != nil {
+			return outcome{err: fmt.Errorf("alidns %s: %w", st.action, st.ctx.Err())}
+		}
+		return outcome{retry: true, err: fmt.Errorf("alidns %s: sending request to %s: %w", st.action, st.base.Host, res.err)}
+	case res.status == http.StatusOK:
+		lim.success()
+		if st.pacer != nil {
+			st.pacer.Accepted()
+		}
+		if st.out == nil {
+			return outcome{}
+		}
+		if derr := json.Unmarshal(res.body, st.out); derr != nil {
+			// A 200 whose body is not the answer: the call was most
+			// likely applied, but what it returned is lost.
+			st.uncertain = true
+			return outcome{retry: true, err: fmt.Errorf("alidns %s: decoding response (HTTP 200, %s) [RequestId %s]: %w", st.action, bodySnippet(res.body, cred), res.requestID, derr)}
+		}
+		return outcome{}
+	}
+	return st.judgeError(attempt, res, cred, lim)
+}
+
+// judgeError decides what an error answer leads to.
+func (st *callState) judgeError(attempt int, res result, cred Credential, lim *limiter) outcome {
+	e := parseError(st.action, res.status, res.requestID, res.body, cred)
+	e.Attempts = attempt
+	if res.status >= 500 {
+		// A server error says nothing about whether the backend applied
+		// the call before failing.
+		st.uncertain = true
+	}
+	if IsThrottling(e.Code) || res.status == http.StatusTooManyRequests {
+		st.call.Throttled++
+		lim.throttled(throttleTimeLeft(res.header))
+	}
+	o := outcome{err: e, apiErr: e, busy: e.Code == BusyCode}
+	if st.pacer != nil {
+		if o.busy {
+			st.pacer.Busy()
+		} else if res.status >= 500 {
+			st.pacer.Accepted()
+		}
+	}
+	switch {
+	case retryableCodes[e.Code]:
+		o.retry = true
+	case e.Code == "" && (res.status >= 500 || res.status == http.StatusTooManyRequests):
+		o.retry = true
+	case credentialCodes[e.Code] && !st.refreshed && cred.SecurityToken != "":
+		if inv, ok := st.c.Credentials.(Invalidator); ok {
+			inv.Invalidate()
+			st.refreshed = true
+			o.retry = true
+		}
+	}
+	return o
+}
+
+// backoff waits before the next attempt, or returns the error to give up
+// with when the policy's budget or the context does not allow one.
+func (st *callState) backoff(o outcome) error {
+	if o.busy && st.pacer != nil {
+		// The pacer's Wait spaces the next attempt.
+		if st.busyWaited > st.policy.MaxBusy {
+			return o.err
+		}
+		return nil
+	}
+	st.failures++
+	if st.failures >= st.policy.MaxAttempts {
+		return o.err
+	}
+	delay := st.policy.delay(st.failures, o.apiErr)
+	if st.waited+delay > st.policy.MaxWait {
+		return o.err
+	}
+	if deadline, ok := st.ctx.Deadline(); ok && time.Until(deadline) < delay {
+		return o.err
+	}
+	t := time.NewTimer(delay)
+	select {
+	case <-st.ctx.Done():
+		t.Stop()
+		return fmt.Errorf("%w (gave up waiting to retry: %w)", o.err, st.ctx.Err())
+	case <-t.C:
+	}
+	st.waited += delay
+	return nil
 }
 
 var defaultHTTPClient = NewHTTPClient(0, 0)

@@ -1,0 +1,28 @@
+// Package alidns is a libdns provider for Alibaba Cloud DNS (AliDNS) and
+// the Caddy module dns.providers.alidns, so that Caddy obtains and renews
+// certificates with the ACME DNS-01 challenge: on any port, also where
+// ports 80 and 443 are closed.
+//
+// Used as a library, a zero Provider takes its AccessKey from the
+// environment (ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY, then Alibaba
+// Cloud's default credential chain). Importing this package also compiles
+// Caddy, which registers the module; github.com/caddy-alidns/alidns/alidnstest
+// is an AliDNS simulator for tests.
+//
+// Where is what:
+//
+//	doc.go          this map
+//	provider.go     Provider, its settings and the libdns methods (Get, Append, Delete, ListZones) with their helpers
+//	setrecords.go   SetRecords: planning an RRset change without collisions, and applying it
+//	zonestate.go    what the process remembers per zone: FIFO write lock, busy-window pacer, issued record ids, learned minimum TTL
+//	zones.go        zone names (IDN, relative names), listing hosted zones, paging, "zone not hosted" explanations
+//	records.go      mapping between libdns records and AliDNS record values
+//	errors.go       ErrZoneUnchanged and the atomic-failure wrapper
+//	credentials.go  where the AccessKey comes from (config, environment, RAM role, profile, default chain)
+//	alidns.go       the Caddy module: registration, Provision, Validate
+//	caddyfile.go    the Caddyfile block
+//	command*.go     the caddy alidns check / zones subcommands
+//	internal/api    signing (ACS3-HMAC-SHA256), sending, retries, rate limiting, API errors
+//	alidnstest      the AliDNS simulator (API, faults, authoritative DNS, credential endpoints)
+//	libdnstest, sdktest, e2e   nested modules: conformance suite, official-SDK oracles, real Caddy + Pebble
+package alidns
