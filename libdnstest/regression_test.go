@@ -43,7 +43,7 @@ func TestConcurrentAppendDeleteSameName(t *testing.T) {
 			}
 			deleted, err := p.DeleteRecords(ctx, "example.test.", got)
 			if err != nil || len(deleted) != 1 {
-				errs <- fmt.Errorf("delete %d: %v (%d deleted)", i, err, len(deleted))
+				errs <- fmt.Errorf("delete %d: %w (%d deleted)", i, err, len(deleted))
 			}
 		})
 	}

@@ -8,8 +8,8 @@ import (
 	"github.com/alibabacloud-go/tea/dara"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
-	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/signers"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/utils"
 )
 
 // The RPC HMAC-SHA1 (SignatureVersion 1.0) scheme is what the V1 SDK
@@ -179,8 +179,8 @@ func TestRPCPublishedVectors(t *testing.T) {
 		}
 		// The V1 SDK draws its own nonce and timestamp, so its signer is
 		// checked on the same string to sign through its HMAC helper.
-		if got := signers.ShaHmac1(sts, "testsecret&"); got != v.want {
-			t.Errorf("V1 ShaHmac1 = %s, want %s", got, v.want)
+		if got := utils.ShaHmac1(sts, "testsecret&"); got != v.want {
+			t.Errorf("V1 utils.ShaHmac1 = %s, want %s", got, v.want)
 		}
 	}
 }
