@@ -12,8 +12,8 @@
 // Where is what:
 //
 //	doc.go          this map
-//	provider.go     Provider, its settings and the libdns methods (Get, Append, Delete, ListZones) with their helpers
-//	setrecords.go   SetRecords: planning an RRset change without collisions, and applying it
+//	provider.go     Provider, its settings and the libdns methods (Get, Append, Set, Delete) with their helpers
+//	rrsetplan.go    SetRecords' plan for one RRset (no write can collide) and the writes that apply it
 //	zonestate.go    what the process remembers per zone: FIFO write lock, busy-window pacer, issued record ids, learned minimum TTL
 //	zones.go        zone names (IDN, relative names), listing hosted zones, paging, "zone not hosted" explanations
 //	records.go      mapping between libdns records and AliDNS record values

@@ -566,6 +566,99 @@ func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns
 	return out, nil
 }
 
+// SetRecords makes each (name, type) RRset in the input consist of
+// exactly the input records, leaving every other record alone, and
+// returns the records of those RRsets as the zone then holds them. Only
+// enabled records on the provider's line count as members of an RRset;
+// identical input records count once.
+//
+// Plan: a record already holding an input value and TTL is kept; one
+// holding an input value with another TTL gets the TTL changed in place;
+// the remaining records take the remaining values (UpdateDomainRecord,
+// keeping their ids); values left over are added, records left over
+// deleted. Since no update gives a record a value another record of the
+// RRset holds, no write can collide. One lookup is made per distinct
+// name, and the zone's write lock is held from that lookup to the last
+// write, so other writes through this process cannot interleave.
+//
+// Atomicity: the writes are applied in the order updates, additions,
+// deletions (so a failure never leaves a name with fewer records than
+// before). An error after which the zone is provably unchanged (bad input,
+// the lookup failed, or the first write was refused by an answer proving
+// it was not applied) is a libdns.AtomicErr and matches
+// errors.Is(err, ErrZoneUnchanged); any other error may leave part of the
+// changes made, and says how many were. Setting a CNAME where other types
+// exist (or the reverse) is refused by AliDNS with DomainRecordConflict.
+func (p *Provider) SetRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	c, z, zs, in, err := p.prepareWrite(zone, recs)
+	if err != nil {
+		return nil, atomicErr(err)
+	}
+	if err := lockZone(ctx, zs); err != nil {
+		return nil, atomicErr(err)
+	}
+	defer zs.lock.unlock()
+
+	var order []rrset
+	groups := make(map[rrset][]apiValue)
+	for _, v := range in {
+		k := rrset{strings.ToLower(v.RR), v.Type}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		if !containsValue(groups[k], v) {
+			groups[k] = append(groups[k], v)
+		}
+	}
+	existing := make(map[string][]apiRecord)
+	for _, k := range order {
+		if _, ok := existing[k.name]; ok {
+			continue
+		}
+		recs, err := p.recordsAt(ctx, c, z, groups[k][0].RR)
+		if err != nil {
+			return nil, atomicErr(err)
+		}
+		existing[k.name] = recs
+	}
+
+	var slots [][]apiRecord // per RRset, per input value: the result
+	var updates, adds, deletes []change
+	for _, k := range order {
+		want := groups[k]
+		slot := make([]apiRecord, len(want))
+		slots = append(slots, slot)
+		u, a, d, err := p.planRRset(want, slot, existing[k.name], k.typ)
+		if err != nil {
+			return nil, atomicErr(fmt.Errorf("setting records in zone %s: %w", z, err))
+		}
+		updates, adds, deletes = append(updates, u...), append(adds, a...), append(deletes, d...)
+	}
+
+	plan := append(append(updates, adds...), deletes...)
+	for i, ch := range plan {
+		rec, err := p.apply(ctx, c, z, zs, ch)
+		if err != nil {
+			err = fmt.Errorf("setting records in zone %s: %s: %w", z, describe(ch), err)
+			if i == 0 && !api.MayHaveApplied(err) {
+				return nil, atomicErr(err)
+			}
+			return nil, fmt.Errorf("%w (%d of %d changes were applied before this failure, and this one may have been: read the zone to see its state)", err, i, len(plan))
+		}
+		if ch.slot != nil {
+			*ch.slot = rec
+		}
+	}
+	results := make([]libdns.Record, 0, len(in))
+	for _, slot := range slots {
+		for _, r := range slot {
+			zs.remember(r)
+			results = append(results, fromAPI(r))
+		}
+	}
+	return results, nil
+}
+
 // DeleteRecords deletes the records that match the input, in the given
 // zone only, and returns exactly those it deleted. Records are matched on
 // name (required), type, TTL and value, with an empty type, zero TTL or
