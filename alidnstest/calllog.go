@@ -33,6 +33,13 @@ type Call struct {
 	Start time.Time
 	// Duration is the time spent answering, including injected latency.
 	Duration time.Duration
+	// Fault is the kind of injected fault (scripted or random) that shaped
+	// the answer, "" for none. Throttling, WriteWindow and ErrorRate
+	// answers are ordinary API errors and show in Code only.
+	Fault FaultKind
+	// AfterApply reports that the call was applied (its change committed)
+	// before Fault replaced or delayed its answer.
+	AfterApply bool
 }
 
 type callLog struct {
