@@ -84,6 +84,17 @@ func (s *Server) CallCount(action string) int {
 	return n
 }
 
+// TakeCalls returns the call log, oldest first, and clears it in one step,
+// so that a harness counting calls over a long run (beyond the log's bound)
+// loses none.
+func (s *Server) TakeCalls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.cl.calls
+	s.cl.calls = nil
+	return out
+}
+
 // ResetCalls clears the call log.
 func (s *Server) ResetCalls() {
 	s.mu.Lock()
