@@ -189,6 +189,9 @@ func TestModel(t *testing.T) {
 	faultsDone := make(chan struct{})
 	go func() { defer close(faultsDone); r.faultController(ctx, rand.New(rand.NewSource(cfg.seed))) }()
 
+	if cfg.duration > 0 {
+		go r.progress(ctx, start)
+	}
 	var wg sync.WaitGroup
 	for _, w := range r.workers {
 		wg.Add(1)
@@ -215,9 +218,6 @@ func TestModel(t *testing.T) {
 	sort.Strings(calls)
 	summary := fmt.Sprintf("TestModel seed=%d: %d operations by %d workers in %s\n  operations: %s\n  API calls and faults: %s",
 		cfg.seed, r.ops.Load(), cfg.workers, elapsed.Round(time.Millisecond), strings.Join(kinds, " "), strings.Join(calls, " "))
-	if cfg.duration > 0 || testing.Verbose() {
-		fmt.Fprintln(os.Stderr, summary)
-	}
 	t.Log(summary)
 
 	r.mu.Lock()
@@ -320,8 +320,8 @@ func (r *modelRun) faultController(ctx context.Context, rng *rand.Rand) {
 					in.Delay = modelHTTPTimeout + 300*time.Millisecond // a client timeout
 				}
 			}
-			if rng.Intn(5) == 0 {
-				in.Action = ""
+			if rng.Intn(5) == 0 && in.Kind != alidnstest.FaultEmptyOK {
+				in.Action = "" // any call, reads included
 			}
 			r.s.Inject(in)
 		}
@@ -364,6 +364,24 @@ func randomFaults(rng *rand.Rand) alidnstest.Faults {
 		f.DropRate = 0.02
 	}
 	return f
+}
+
+// progress prints a line a minute during a soak.
+func (r *modelRun) progress(ctx context.Context, start time.Time) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		r.mu.Lock()
+		calls, v := r.calls["calls"], len(r.violations)
+		r.mu.Unlock()
+		fmt.Fprintf(os.Stderr, "TestModel seed=%d: %s: %d operations, %d API calls, %d violations\n",
+			r.cfg.seed, time.Since(start).Round(time.Second), r.ops.Load(), calls, v)
+	}
 }
 
 // drainCalls counts the simulator's calls by outcome and clears its log.
@@ -776,8 +794,19 @@ func (w *worker) opGetOther(ctx context.Context, p *Provider) {
 	}
 }
 
+// maxRRset bounds the RRsets a worker grows, so that long soaks stay
+// within AliDNS's per-name record limits.
+const maxRRset = 6
+
 func (w *worker) opAppend(ctx context.Context, p *Provider) {
 	k := w.randomKey()
+	if len(w.model[k]) >= maxRRset {
+		w.logf("  (%s is large: delete it by name and type instead)", k)
+		out, err := p.DeleteRecords(ctx, modelZone+".", []libdns.Record{libdns.RR{Name: k.Name, Type: k.Type}})
+		w.logf("  DeleteRecords by name and type %s -> %s err=%v", k, fmtFlat(flatten(out)), err)
+		w.checkDelete("DeleteRecords by name and type", []rkey{k}, out, err, w.model[k])
+		return
+	}
 	n := 1 + w.rng.Intn(2)
 	var in []libdns.Record
 	var want []mrec
@@ -847,6 +876,7 @@ func (w *worker) checkReturned(op string, k rkey, out []libdns.Record, want []mr
 func (w *worker) opAppendDuplicate(ctx context.Context, p *Provider) {
 	k, m, ok := w.pickRecord()
 	if !ok {
+		w.logf("  (no record yet: append instead)")
 		w.opAppend(ctx, p)
 		return
 	}
@@ -925,7 +955,7 @@ func (w *worker) opSet(ctx context.Context, p *Provider) {
 				want = append(want, mrec{Value: c.Value, TTL: c.TTL})
 			}
 		}
-	case n == 4:
+	case n == 4 && len(cur) < maxRRset:
 		variant = "grow"
 		for _, c := range cur {
 			want = append(want, mrec{Value: c.Value, TTL: c.TTL})
@@ -1057,6 +1087,7 @@ func (w *worker) checkDelete(what string, touched []rkey, out []libdns.Record, e
 func (w *worker) opDeleteByID(ctx context.Context, p *Provider) {
 	k, m, ok := w.pickRecord()
 	if !ok {
+		w.logf("  (no record yet: append instead)")
 		w.opAppend(ctx, p)
 		return
 	}
@@ -1079,6 +1110,7 @@ func (w *worker) opDeleteByID(ctx context.Context, p *Provider) {
 func (w *worker) opDeleteByValue(ctx context.Context, p *Provider) {
 	k, m, ok := w.pickRecord()
 	if !ok {
+		w.logf("  (no record yet: append instead)")
 		w.opAppend(ctx, p)
 		return
 	}
@@ -1103,6 +1135,7 @@ func (w *worker) opDeleteByValue(ctx context.Context, p *Provider) {
 
 func (w *worker) opDeleteStale(ctx context.Context, p *Provider) {
 	if len(w.stale) == 0 {
+		w.logf("  (no stale record yet: set instead)")
 		w.opSet(ctx, p)
 		return
 	}
