@@ -15,7 +15,7 @@ BIN     ?= $(CURDIR)/bin
 export ALIBABA_CLOUD_ECS_METADATA_DISABLED := true
 export ALIBABA_CLOUD_CLI_PROFILE_DISABLED  := true
 
-.PHONY: test lint unit nested e2e build demo bench clean
+.PHONY: test lint unit nested e2e build demo bench soak clean
 
 ## test: everything CI runs (lint, unit, simulator, conformance, fidelity, end-to-end)
 test: lint unit nested
@@ -67,6 +67,15 @@ demo:
 BENCH_FLAGS ?=
 bench:
 	cd e2e && $(GO) run ./cmd/bench $(if $(BENCH_WRITE),-write) $(BENCH_FLAGS)
+
+## soak: the model-based randomized test (TestModel) for SOAK (default 10m)
+## instead of its bounded CI run, printing the seed, a progress line a
+## minute, and at the end the operations run and the API calls and faults
+## seen. SOAK_SEED=N replays a seed; SOAK_WORKERS=N sets the concurrency.
+SOAK ?= 10m
+soak:
+	ALIDNS_MODEL_DURATION=$(SOAK) $(if $(SOAK_SEED),ALIDNS_MODEL_SEED=$(SOAK_SEED)) $(if $(SOAK_WORKERS),ALIDNS_MODEL_WORKERS=$(SOAK_WORKERS)) \
+	  $(GO) test -race -count=1 -timeout 0 -v -run '^TestModel$$' .
 
 clean:
 	rm -rf $(BIN)

@@ -99,16 +99,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 
 	latency, drop := s.preFaults()
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			call.Code = "ClientGone"
-			s.logCall(call)
-			return
-		}
+	if latency > 0 && !s.hold(r, latency, &call) {
+		return
 	}
 	if drop {
 		s.dropConn(w, call)
@@ -118,24 +110,71 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	var resp map[string]any
 	e := s.checkRequest(r, req)
 	if e == nil {
+		if in, ok := s.takeBefore(req.action); ok {
+			call.Fault = in.Kind
+			switch in.Kind {
+			case FaultSlow:
+				if !s.hold(r, in.Delay, &call) {
+					return // the client gave up: nothing was applied
+				}
+			case FaultAPIError:
+				e = injectedError(in)
+			default:
+				s.answerFault(w, r, req, call, in)
+				return
+			}
+		}
+	}
+	if e == nil {
 		spec := actions[req.action]
+		var after *Injection
+		var fault *Injection
 		s.mu.Lock()
-		e = s.beforeFaults(req.action)
-		if e == nil {
+		e, fault = s.beforeFaults(req.action)
+		if e == nil && fault == nil {
 			resp, e = spec.handler(s, &actx{p: req.params, now: s.now(), action: req.action})
 			if e == nil {
-				var dropAfter bool
-				e, dropAfter = s.afterFaults(req.action)
-				if dropAfter {
-					s.mu.Unlock()
-					s.dropConn(w, call)
-					return
-				}
+				after = s.afterFaults(req.action)
 			}
 		}
 		s.mu.Unlock()
+		switch {
+		case fault != nil:
+			call.Fault = fault.Kind
+			s.answerFault(w, r, req, call, *fault)
+			return
+		case after != nil:
+			call.Fault, call.AfterApply = after.Kind, true
+			switch after.Kind {
+			case FaultAPIError:
+				e, resp = injectedError(*after), nil
+			case FaultSlow:
+				if !s.hold(r, after.Delay, &call) {
+					return // the change stays applied; the answer is lost
+				}
+			default:
+				s.answerFault(w, r, req, call, *after)
+				return
+			}
+		}
 	}
 	s.respond(w, r, req, call, resp, e)
+}
+
+// hold waits for d, or until the client goes away; then it logs the call
+// with Code "ClientGone" and reports false.
+func (s *Server) hold(r *http.Request, d time.Duration, call *Call) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		call.Code = "ClientGone"
+		call.Duration = time.Since(call.Start)
+		s.logCall(*call)
+		return false
+	}
 }
 
 // checkRequest authenticates and authorizes a request and validates its

@@ -33,6 +33,13 @@ type Call struct {
 	Start time.Time
 	// Duration is the time spent answering, including injected latency.
 	Duration time.Duration
+	// Fault is the kind of injected fault (scripted or random) that shaped
+	// the answer, "" for none. Throttling, WriteWindow and ErrorRate
+	// answers are ordinary API errors and show in Code only.
+	Fault FaultKind
+	// AfterApply reports that the call was applied (its change committed)
+	// before Fault replaced or delayed its answer.
+	AfterApply bool
 }
 
 type callLog struct {
@@ -75,6 +82,17 @@ func (s *Server) CallCount(action string) int {
 		}
 	}
 	return n
+}
+
+// TakeCalls returns the call log, oldest first, and clears it in one step,
+// so that a harness counting calls over a long run (beyond the log's bound)
+// loses none.
+func (s *Server) TakeCalls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.cl.calls
+	s.cl.calls = nil
+	return out
 }
 
 // ResetCalls clears the call log.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 )
 
 // The /_sim/ endpoints are unauthenticated helpers for test harnesses that
@@ -18,7 +19,7 @@ import (
 //	DELETE /_sim/calls                 clear the call log
 //	GET    /_sim/faults                current Faults
 //	POST   /_sim/faults                replace Faults (JSON; durations as "250ms")
-//	POST   /_sim/fail-next             {"Action","Code","Status","Mode":"before|after-apply|drop-after-apply"}
+//	POST   /_sim/fail-next             FailSpec: {"Action","Code","Status","Mode":"before|after-apply|drop-after-apply","Kind","Delay"}
 //	POST   /_sim/zones                 add a zone: ZoneInfo JSON ({"Name","Edition","Foreign"})
 //	POST   /_sim/records?zone=NAME     seed a record (Record JSON, as PutRecord); answers the stored Record
 //	POST   /_sim/expire-sts            expire every STS credential issued so far: {"Expired":n}
@@ -59,32 +60,66 @@ func (s *Server) Snapshot() Snapshot {
 	return snap
 }
 
-// FailSpec is the JSON body of POST /_sim/fail-next.
+// FailSpec is the JSON body of POST /_sim/fail-next: one Injection.
+//
+//	{"Action":"AddDomainRecord","Mode":"after-apply","Kind":"reset"}
+//	{"Action":"","Code":"Throttling.User"}
+//	{"Kind":"slow","Delay":"3s","Mode":"after-apply"}
 type FailSpec struct {
 	Action string `json:"Action"`
 	Code   string `json:"Code"`
 	Status int    `json:"Status"`
-	Mode   string `json:"Mode"` // "before" (default), "after-apply", "drop-after-apply"
+	// Mode is "before" (default), "after-apply", or "drop-after-apply"
+	// (the same as Mode "after-apply" with Kind "reset").
+	Mode string `json:"Mode"`
+	// Kind is a FaultKind: "api-error" (default), "gateway-html",
+	// "empty-error", "reset", "empty-ok" or "slow".
+	Kind FaultKind `json:"Kind,omitempty"`
+	// Delay is FaultSlow's delay, a Go duration string ("3s").
+	Delay string `json:"Delay,omitempty"`
+}
+
+// Injection converts the spec into an Injection.
+func (f FailSpec) Injection() (Injection, error) {
+	in := Injection{Action: f.Action, Kind: f.Kind, Code: f.Code, Status: f.Status}
+	switch f.Mode {
+	case "", "before":
+	case "after-apply":
+		in.AfterApply = true
+	case "drop-after-apply":
+		if f.Kind != "" && f.Kind != FaultReset {
+			return in, fmt.Errorf("fail-next: Mode drop-after-apply contradicts Kind %q", f.Kind)
+		}
+		in.AfterApply, in.Kind = true, FaultReset
+	default:
+		return in, fmt.Errorf("fail-next: unknown Mode %q", f.Mode)
+	}
+	if f.Delay != "" {
+		d, err := time.ParseDuration(f.Delay)
+		if err != nil {
+			return in, fmt.Errorf("fail-next: Delay: %w", err)
+		}
+		in.Delay = d
+	}
+	if in.Kind == "" {
+		in.Kind = FaultAPIError
+	}
+	if in.Kind == FaultAPIError && in.Code == "" {
+		return in, fmt.Errorf("fail-next: Code is required")
+	}
+	if err := in.validate(); err != nil {
+		return in, fmt.Errorf("fail-next: %w", err)
+	}
+	return in, nil
 }
 
 // Apply queues the scripted fault on s.
 func (f FailSpec) Apply(s *Server) error {
-	switch f.Mode {
-	case "", "before":
-		if f.Code == "" {
-			return fmt.Errorf("fail-next: Code is required")
-		}
-		s.FailNext(f.Action, f.Code, f.Status)
-	case "after-apply":
-		if f.Code == "" {
-			return fmt.Errorf("fail-next: Code is required")
-		}
-		s.FailNextAfterApply(f.Action, f.Code, f.Status)
-	case "drop-after-apply":
-		s.DropNextAfterApply(f.Action)
-	default:
-		return fmt.Errorf("fail-next: unknown Mode %q", f.Mode)
+	in, err := f.Injection()
+	if err != nil {
+		return err
 	}
+	s.Inject(in)
 	return nil
 }
 

@@ -26,10 +26,13 @@
 // without Format, or with Format=XML, are answered in XML like the real
 // service (root element <ActionNameResponse> on success, <Error> on error).
 //
-// Fault injection (throttling, random 5xx, latency, dropped connections,
-// per-zone write windows and scripted one-shot failures) is configured with
-// SetFaults, FailNext, FailNextAfterApply and DropNextAfterApply. Every API
-// call, including faulted ones, is recorded and can be inspected with Calls.
+// Fault injection (throttling and throttling bursts, random 5xx, gateway
+// HTML and empty answers, latency, dropped connections, per-zone write
+// windows, answers lost after a write was applied, and scripted one-shot
+// failures of any FaultKind before or after apply) is configured with
+// SetFaults and Inject (FailNext, FailNextAfterApply and DropNextAfterApply
+// are shorthands for Inject). Every API call, including faulted ones, is
+// recorded and can be inspected with Calls (Call.Fault, Call.AfterApply).
 //
 // # Error codes
 //

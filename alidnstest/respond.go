@@ -165,3 +165,57 @@ func (s *Server) dropConn(w http.ResponseWriter, call Call) {
 	}
 	_ = conn.Close()
 }
+
+// gatewayPage is the body of a FaultGatewayHTML answer, as nginx writes it.
+const gatewayPage = `<html>
+<head><title>%d %s</title></head>
+<body>
+<center><h1>%d %s</h1></center>
+<hr><center>nginx</center>
+</body>
+</html>
+`
+
+// answerFault answers a call with a non-API fault (FaultGatewayHTML,
+// FaultEmptyError, FaultEmptyOK, FaultReset) and logs it.
+func (s *Server) answerFault(w http.ResponseWriter, r *http.Request, req *apiRequest, call Call, in Injection) {
+	call.Fault = in.Kind
+	switch in.Kind {
+	case FaultReset:
+		s.dropConn(w, call)
+		return
+	case FaultAPIError:
+		s.respond(w, r, req, call, nil, injectedError(in))
+		return
+	case FaultGatewayHTML:
+		status := in.Status
+		if status == 0 {
+			status = http.StatusBadGateway
+		}
+		text := http.StatusText(status)
+		body := fmt.Sprintf(gatewayPage, status, text, status, text)
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("Server", "nginx")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+		call.Status, call.Code = status, CodeGatewayHTML
+	case FaultEmptyError:
+		status := in.Status
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(status)
+		call.Status, call.Code = status, CodeEmptyError
+	case FaultEmptyOK:
+		w.Header().Set("Content-Type", "application/json;charset=utf-8")
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		call.Status, call.Code = http.StatusOK, CodeEmptyOK
+	default: // FaultSlow is handled by the caller
+		panic("alidnstest: answerFault: unexpected kind " + string(in.Kind))
+	}
+	call.Duration = time.Since(call.Start)
+	s.logCall(call)
+}

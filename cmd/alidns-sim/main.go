@@ -7,6 +7,8 @@
 //	alidns-sim -api 127.0.0.1:8081 -dns 127.0.0.1:5353 -zone example.test[:edition] ...
 //	           [-foreign-zone other.test] [-tls -cert-out ca.pem]
 //	           [-qps N -error-rate F -latency D -latency-jitter D -drop-rate F -write-window D -seed N]
+//	           [-lost-answer-rate F -lost-answer-delay D -gateway-error-rate F]
+//	           [-throttle-burst D -throttle-burst-every D]
 //	           [-sts-ttl D] [-key id:secret] [-allow-actions A,B] [-state-out state.json]
 //
 // -allow-actions restricts every access key registered at start (the
@@ -99,6 +101,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Float64Var(&o.faults.DropRate, "drop-rate", 0, "fraction of connections closed without a response")
 	fs.DurationVar(&o.faults.WriteWindow, "write-window", 0, "per-zone window for LastOperationNotFinished")
 	fs.Int64Var(&o.faults.Seed, "seed", 0, "random seed for faults (0 = time-based)")
+	fs.Float64Var(&o.faults.LostAnswerRate, "lost-answer-rate", 0, "fraction of successful writes applied but answered with a random fault (error, gateway page, empty body, reset, slow)")
+	fs.DurationVar(&o.faults.LostAnswerDelay, "lost-answer-delay", 0, "how long a randomly lost answer of kind slow is held (0 = never slow)")
+	fs.Float64Var(&o.faults.GatewayErrorRate, "gateway-error-rate", 0, "fraction of calls answered, unapplied, with an nginx 502 HTML page or an empty 500")
+	fs.DurationVar(&o.faults.ThrottleBurst, "throttle-burst", 0, "length of each Throttling.User burst (with -throttle-burst-every)")
+	fs.DurationVar(&o.faults.ThrottleBurstEvery, "throttle-burst-every", 0, "period of Throttling.User bursts")
 	fs.DurationVar(&o.stsTTL, "sts-ttl", time.Hour, "lifetime of STS credentials from /credentials-uri and IMDS")
 	fs.StringVar(&o.imdsRole, "imds-role", alidnstest.DefaultIMDSRole, "ECS RAM role name served by the IMDS endpoints")
 	if err := fs.Parse(args); err != nil {

@@ -139,3 +139,16 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("exit: %v", err)
 	}
 }
+
+func TestFaultFlags(t *testing.T) {
+	o, err := parseFlags([]string{"-zone", "example.test", "-lost-answer-rate", "0.1", "-lost-answer-delay", "3s",
+		"-gateway-error-rate", "0.05", "-throttle-burst", "1s", "-throttle-burst-every", "30s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := o.faults
+	if f.LostAnswerRate != 0.1 || f.LostAnswerDelay != 3*time.Second || f.GatewayErrorRate != 0.05 ||
+		f.ThrottleBurst != time.Second || f.ThrottleBurstEvery != 30*time.Second {
+		t.Fatalf("faults = %+v", f)
+	}
+}
