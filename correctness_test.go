@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/libdns/libdns"
 
 	"github.com/caddy-alidns/alidns/alidnstest"
@@ -342,5 +343,53 @@ func TestCancelledAppendLeavesNothing(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "removed again") {
 		t.Fatalf("error does not say the record was removed: %v", err)
+	}
+}
+
+// Each transient failure a write can meet (issue 9, point 5), once on the
+// add and once on the delete of a DNS-01 challenge, before and after the
+// write was applied: the challenge succeeds and nothing is left.
+func TestChallengeSurvivesTransientFaults(t *testing.T) {
+	kinds := []alidnstest.Injection{
+		{Kind: alidnstest.FaultGatewayHTML},
+		{Kind: alidnstest.FaultEmptyError},
+		{Kind: alidnstest.FaultReset},
+		{Kind: alidnstest.FaultEmptyOK, AfterApply: true},
+		{Kind: alidnstest.FaultSlow, Delay: 600 * time.Millisecond}, // the client times out at 300 ms
+	}
+	for _, action := range []string{"AddDomainRecord", "DeleteDomainRecord"} {
+		for _, k := range kinds {
+			for _, after := range []bool{false, true} {
+				if k.Kind == alidnstest.FaultEmptyOK && !after {
+					continue // always after apply
+				}
+				in := k
+				in.Action, in.AfterApply = action, after
+				t.Run(fmt.Sprintf("%s/%s/after-apply=%v", action, in.Kind, after), func(t *testing.T) {
+					s := newSim(t, "example.com")
+					p := newProvider(s)
+					p.HTTPTimeout = caddy.Duration(300 * time.Millisecond)
+					s.Inject(in)
+					got, err := p.AppendRecords(ctx(t), "example.com.", []libdns.Record{libdns.RR{Type: "TXT", Name: "_acme-challenge", Data: "digest"}})
+					if err != nil {
+						t.Fatalf("append: %v", err)
+					}
+					recs := s.Records("example.com")
+					if info, _ := infoOf(got[0]); len(recs) != 1 || info.RecordID != recs[0].RecordID {
+						t.Fatalf("append returned %+v, zone holds %+v", got, recs)
+					}
+					deleted, err := p.DeleteRecords(ctx(t), "example.com.", got)
+					if err != nil || len(deleted) != 1 {
+						t.Fatalf("delete: %v (%d deleted)", err, len(deleted))
+					}
+					if left := s.Records("example.com"); len(left) != 0 {
+						t.Fatalf("left behind: %+v", left)
+					}
+					if len(s.PendingInjections()) != 0 {
+						t.Fatalf("the fault was never hit")
+					}
+				})
+			}
+		}
 	}
 }
