@@ -1,9 +1,7 @@
 package alidns
 
 import (
-	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -59,16 +57,16 @@ func (p *Provider) provision(logger *zap.Logger, repl *caddy.Replacer) error {
 	if err != nil {
 		return err
 	}
-	if err := checkSettings(s, time.Duration(p.TTL), time.Duration(p.HTTPTimeout)); err != nil {
+	if err := p.checkSettings(s); err != nil {
 		return err
 	}
-	p.expanded = &s
+	p.expanded = s
 	if _, err := p.setupLocked(os.LookupEnv); err != nil {
 		p.expanded = nil
 		return err
 	}
 	p.provisioned = true
-	endpoint, from := endpointOf(s.Endpoint, os.LookupEnv)
+	endpoint, from := endpointOf(s["endpoint"], os.LookupEnv)
 	l := p.log()
 	l.Debug("provisioned",
 		zap.String("credentials", p.creds.Source()),
@@ -76,11 +74,11 @@ func (p *Provider) provision(logger *zap.Logger, repl *caddy.Replacer) error {
 		zap.String("endpoint_from", from),
 		zap.String("line", p.line()),
 		zap.Duration("default_ttl", time.Duration(p.defaultTTL())*time.Second))
-	if s.RegionID != "" && from != "endpoint" {
+	if s["region_id"] != "" && from != "endpoint" {
 		l.Info("region_id does not select the API endpoint: the central endpoint serves every region; set endpoint to use a regional one",
-			zap.String("region_id", s.RegionID),
+			zap.String("region_id", s["region_id"]),
 			zap.String("endpoint", endpoint),
-			zap.String("regional_endpoint", api.RegionalEndpoint(s.RegionID)))
+			zap.String("regional_endpoint", api.RegionalEndpoint(s["region_id"])))
 	}
 	return nil
 }
@@ -97,59 +95,6 @@ func (p *Provider) Cleanup() error {
 	return nil
 }
 
-// placeholderFields are the string settings in which placeholders are
-// expanded, by their JSON/Caddyfile names.
-func (p *Provider) placeholderFields() []struct {
-	name string
-	v    string
-	dst  func(*settings) *string
-} {
-	return []struct {
-		name string
-		v    string
-		dst  func(*settings) *string
-	}{
-		{"access_key_id", p.AccessKeyID, func(s *settings) *string { return &s.AccessKeyID }},
-		{"access_key_secret", p.AccessKeySecret, func(s *settings) *string { return &s.AccessKeySecret }},
-		{"security_token", p.SecurityToken, func(s *settings) *string { return &s.SecurityToken }},
-		{"profile", p.Profile, func(s *settings) *string { return &s.Profile }},
-		{"ram_role", p.RAMRole, func(s *settings) *string { return &s.RAMRole }},
-		{"region_id", p.RegionID, func(s *settings) *string { return &s.RegionID }},
-		{"endpoint", p.Endpoint, func(s *settings) *string { return &s.Endpoint }},
-		{"line", p.Line, func(s *settings) *string { return &s.Line }},
-	}
-}
-
-// expand returns the string settings with placeholders replaced and
-// surrounding white space trimmed. Its errors name the field and the
-// placeholder, never a value.
-func (p *Provider) expand(repl *caddy.Replacer) (settings, error) {
-	var s settings
-	for _, f := range p.placeholderFields() {
-		if f.v == "" {
-			continue
-		}
-		v, err := repl.ReplaceOrErr(f.v, true, true)
-		if err != nil {
-			return settings{}, fmt.Errorf("%s: %w; %s", f.name, err, placeholderHint(f.v))
-		}
-		*f.dst(&s) = strings.TrimSpace(v)
-	}
-	return s, nil
-}
-
-// placeholderHint says what to do about a placeholder that could not be
-// expanded.
-func placeholderHint(v string) string {
-	switch {
-	case strings.Contains(v, "{env."):
-		return "set the environment variable in Caddy's environment (e.g. with caddy run --envfile FILE, or Environment= in a systemd unit)"
-	case strings.Contains(v, "{file."):
-		return "check that the file exists, is readable by Caddy and is not empty (Caddy logs why it could not be read)"
-	}
-	return "use {env.NAME} for an environment variable or {file.PATH} for a file's contents"
-}
-
 // Validate checks the settings without any network access: credential
 // fields that must come in pairs, conflicting credential sources, the
 // endpoint URL, the TTL range and the other values. Caddy calls it after
@@ -157,69 +102,7 @@ func placeholderHint(v string) string {
 // before Provision, it checks the settings as written, where a
 // placeholder passes as a value.
 func (p *Provider) Validate() error {
-	return checkSettings(p.current(), time.Duration(p.TTL), time.Duration(p.HTTPTimeout))
-}
-
-// checkSettings returns the first problem of the settings, naming the
-// field and what to do.
-func checkSettings(s settings, ttl, httpTimeout time.Duration) error {
-	if err := checkCredentialOptions(credentialOptions{
-		AccessKeyID: s.AccessKeyID, AccessKeySecret: s.AccessKeySecret, SecurityToken: s.SecurityToken,
-		Profile: s.Profile, RAMRole: s.RAMRole,
-	}); err != nil {
-		return err
-	}
-	for _, f := range []struct{ name, v string }{
-		{"access_key_id", s.AccessKeyID}, {"access_key_secret", s.AccessKeySecret}, {"security_token", s.SecurityToken},
-		{"ram_role", s.RAMRole}, {"profile", s.Profile}, {"region_id", s.RegionID}, {"line", s.Line},
-	} {
-		if strings.ContainsAny(f.v, " \t\r\n") {
-			return fmt.Errorf("%s contains white space: check the value (a copy-paste error or a multi-line file?)", f.name)
-		}
-	}
-	if e := strings.TrimSpace(s.Endpoint); e != "" {
-		if _, err := api.ParseEndpoint(e); err != nil {
-			return err
-		}
-	}
-	return checkTimes(ttl, httpTimeout)
-}
-
-// checkTimes checks the default TTL and the HTTP timeout.
-func checkTimes(ttl, httpTimeout time.Duration) error {
-	if err := checkTTL(ttl); err != nil {
-		return err
-	}
-	if httpTimeout < 0 {
-		return fmt.Errorf("http_timeout %s is negative: remove it to use the default of %s, or set a positive duration such as 10s", httpTimeout, api.DefaultRequestTimeout)
-	}
-	return nil
-}
-
-// checkTTL checks the default TTL: zero (the default of 600 s) or whole
-// seconds between 1 s and 86400 s.
-func checkTTL(ttl time.Duration) error {
-	if problem := ttlProblem(ttl); problem != "" {
-		return fmt.Errorf("ttl %s %s", ttl, problem)
-	}
-	return nil
-}
-
-// ttlProblem describes what is wrong with a default TTL, or returns "".
-func ttlProblem(ttl time.Duration) string {
-	switch {
-	case ttl == 0:
-		return ""
-	case ttl < 0:
-		return fmt.Sprintf("is negative: remove ttl to use the default of %d s, or set a value between 1 s and %d s", defaultTTL, maxTTL)
-	case ttl < time.Second:
-		return "is below 1 s: in JSON, ttl is a duration, so write \"600s\" (a bare number counts nanoseconds); in the Caddyfile, ttl 600 means seconds"
-	case ttl > maxTTL*time.Second:
-		return fmt.Sprintf("is above AliDNS's maximum of %d s (24h): lower it", maxTTL)
-	case ttl%time.Second != 0:
-		return "is not a whole number of seconds, which AliDNS requires: round it"
-	}
-	return ""
+	return p.checkSettings(p.current())
 }
 
 // Interface guards: the module interfaces, certmagic's DNS provider

@@ -60,8 +60,8 @@ func TestProvisionExpandsPlaceholders(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := p.current()
-	if got.AccessKeyID != modKeyID || got.AccessKeySecret != modKeySecret || got.Endpoint != s.URL || got.Line != "default" {
-		t.Errorf("expanded settings: id %q endpoint %q line %q, secret ok %v", got.AccessKeyID, got.Endpoint, got.Line, got.AccessKeySecret == modKeySecret)
+	if got["access_key_id"] != modKeyID || got["access_key_secret"] != modKeySecret || got["endpoint"] != s.URL || got["line"] != "default" {
+		t.Errorf("expanded settings: id %q endpoint %q line %q, secret ok %v", got["access_key_id"], got["endpoint"], got["line"], got["access_key_secret"] == modKeySecret)
 	}
 	// The exported fields, and so any JSON made from the provisioned
 	// module, keep the placeholders.
@@ -94,7 +94,7 @@ func TestProvisionOnce(t *testing.T) {
 	if err := p.provision(nil, caddy.NewReplacer()); err != nil {
 		t.Fatal(err)
 	}
-	if p.api != c1 || p.creds != creds1 || p.current().AccessKeyID != modKeyID {
+	if p.api != c1 || p.creds != creds1 || p.current()["access_key_id"] != modKeyID {
 		t.Error("second Provision redid the setup")
 	}
 }

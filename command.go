@@ -90,28 +90,53 @@ type checkOptions struct {
 // report already says what went wrong.
 var errChecksFailed = errors.New("the AliDNS check failed")
 
-// commandFlags are the flags shared by the subcommands.
+// commandFlags are the flags shared by the subcommands: one per option
+// of settingsTable, and the command's own.
 type commandFlags struct {
-	envFiles                                 []string
-	accessKeyID, accessKeySecret, stsToken   string
-	profile, ramRole, endpoint, line, region string
-	httpTimeout, timeout                     time.Duration
-	debug                                    bool
+	envFiles []string
+	text     map[string]*string        // by option key
+	durs     map[string]*durationValue // by option key
+	timeout  time.Duration
+	debug    bool
 }
 
 func (f *commandFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.envFiles, "envfile", nil, "environment file(s) of KEY=VALUE lines to load first (like caddy run --envfile)")
-	fs.StringVar(&f.accessKeyID, "access-key-id", "", "AccessKey ID (Caddyfile: access_key_id)")
-	fs.StringVar(&f.accessKeySecret, "access-key-secret", "", "AccessKey secret (access_key_secret); prefer {env.NAME}, {file.PATH} or the environment")
-	fs.StringVar(&f.stsToken, "security-token", "", "STS security token (security_token)")
-	fs.StringVar(&f.profile, "profile", "", "profile of ~/.aliyun/config.json or ~/.alibabacloud/credentials (profile)")
-	fs.StringVar(&f.ramRole, "ram-role", "", "RAM role of this ECS instance (ram_role)")
-	fs.StringVar(&f.endpoint, "endpoint", "", "API endpoint (endpoint; default $ALIDNS_ENDPOINT, then https://alidns.aliyuncs.com)")
-	fs.StringVar(&f.line, "line", "", "resolution line of the test record (line; default \"default\")")
-	fs.StringVar(&f.region, "region-id", "", "region_id, accepted for compatibility; it does not select the endpoint")
-	fs.DurationVar(&f.httpTimeout, "http-timeout", 0, "timeout of each HTTP request (http_timeout; default 10s)")
+	f.text = make(map[string]*string)
+	f.durs = make(map[string]*durationValue)
+	for _, row := range settingsTable {
+		if row.flag == "" {
+			continue
+		}
+		usage := fmt.Sprintf("%s (Caddyfile: %s)", row.usage, row.key)
+		if row.text != nil {
+			f.text[row.key] = fs.String(row.flag, "", usage)
+			continue
+		}
+		v := &durationValue{parse: row.parse}
+		f.durs[row.key] = v
+		fs.Var(v, row.flag, usage)
+	}
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "time limit of the whole command")
 	fs.BoolVar(&f.debug, "debug", false, "log every API call (action, zone, request id, duration) to stderr")
+}
+
+// durationValue is a flag read like the option's Caddyfile value.
+type durationValue struct {
+	d     time.Duration
+	s     string
+	parse func(string) (time.Duration, error)
+}
+
+func (v *durationValue) String() string { return v.s }
+func (v *durationValue) Type() string   { return "duration" }
+func (v *durationValue) Set(s string) error {
+	d, err := v.parse(s)
+	if err != nil {
+		return fmt.Errorf("%q %w", s, err)
+	}
+	v.d, v.s = d, s
+	return nil
 }
 
 // options loads the env files and builds the command options.
@@ -121,17 +146,16 @@ func (f *commandFlags) options(stderr io.Writer) (commandOptions, error) {
 			return commandOptions{}, err
 		}
 	}
-	o := commandOptions{Provider: &Provider{
-		AccessKeyID:     f.accessKeyID,
-		AccessKeySecret: f.accessKeySecret,
-		SecurityToken:   f.stsToken,
-		Profile:         f.profile,
-		RAMRole:         f.ramRole,
-		RegionID:        f.region,
-		Endpoint:        f.endpoint,
-		Line:            f.line,
-	}}
-	o.Provider.HTTPTimeout = caddy.Duration(f.httpTimeout)
+	p := &Provider{}
+	for key, v := range f.text {
+		row, _ := settingByKey(key)
+		*row.text(p) = *v
+	}
+	for key, v := range f.durs {
+		row, _ := settingByKey(key)
+		*row.dur(p) = caddy.Duration(v.d)
+	}
+	o := commandOptions{Provider: p}
 	if f.debug {
 		enc := zap.NewDevelopmentEncoderConfig()
 		o.Logger = zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(stderr), zap.DebugLevel)).Named("dns.providers.alidns")

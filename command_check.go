@@ -111,26 +111,26 @@ func settingsStep(o commandOptions, r *report) *api.Client {
 	p := o.Provider
 	s, err := p.expand(caddy.NewReplacer())
 	if err == nil {
-		err = checkSettings(s, time.Duration(p.TTL), time.Duration(p.HTTPTimeout))
+		err = p.checkSettings(s)
 	}
 	if err != nil {
 		r.fail("settings", "%v", err)
 		return nil
 	}
-	endpoint, from := endpointOf(s.Endpoint, os.LookupEnv)
+	endpoint, from := endpointOf(s["endpoint"], os.LookupEnv)
 	switch from {
 	case "endpoint":
 		from = "from --endpoint"
 	case envEndpoint:
 		from = "from " + envEndpoint
 	}
-	line := s.Line
+	line := s["line"]
 	if line == "" {
 		line = defaultLine + " (default)"
 	}
 	r.ok("settings", "endpoint %s (%s), line %s", endpoint, from, line)
-	if s.RegionID != "" {
-		r.detail("region_id %s does not select the endpoint; --endpoint %s would", s.RegionID, api.RegionalEndpoint(s.RegionID))
+	if s["region_id"] != "" {
+		r.detail("region_id %s does not select the endpoint; --endpoint %s would", s["region_id"], api.RegionalEndpoint(s["region_id"]))
 	}
 	if err := p.provision(o.Logger, caddy.NewReplacer()); err != nil {
 		r.fail("credentials", "none usable")

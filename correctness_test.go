@@ -177,7 +177,7 @@ func TestRetriedAddDoesNotAdoptAnotherRecord(t *testing.T) {
 	s.AddZone("example.com", alidnstest.EditionEnterpriseAdvanced)
 	p := newProvider(s)
 	old := s.PutRecord("example.com", alidnstest.Record{RR: "_acme-challenge", Type: "TXT", Value: "tok", TTL: 600})
-	s.FailNext("AddDomainRecord", "", 502) // ambiguous: the retry is answered DomainRecordDuplicate
+	s.Inject(alidnstest.Injection{Action: "AddDomainRecord", Kind: alidnstest.FaultGatewayHTML}) // ambiguous: the retry is answered DomainRecordDuplicate
 	got, err := p.AppendRecords(ctx(t), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "tok", TTL: 120 * time.Second}})
 	if err == nil || len(got) != 0 {
 		t.Fatalf("adopted a record that existed before: %+v, %v", got, err)

@@ -92,7 +92,7 @@ type Provider struct {
 	// are. Keeping the expansion here leaves the exported fields (and so
 	// json.Marshal of the Provider) holding the placeholders, never the
 	// secrets they stand for.
-	expanded    *settings
+	expanded    settings
 	provisioned bool
 }
 
@@ -103,30 +103,6 @@ type Provider struct {
 // defaults: 8 attempts, 200 ms doubling up to 2 s, 6 s MaxWait, 60 s
 // MaxBusy.
 type RetryPolicy = api.RetryPolicy
-
-// settings are the string settings in effect.
-type settings struct {
-	AccessKeyID, AccessKeySecret, SecurityToken string
-	Profile, RAMRole, RegionID, Endpoint, Line  string
-}
-
-// current returns the settings in effect: the expanded ones after
-// Provision, the exported fields otherwise.
-func (p *Provider) current() settings {
-	if p.expanded != nil {
-		return *p.expanded
-	}
-	return settings{
-		AccessKeyID:     p.AccessKeyID,
-		AccessKeySecret: p.AccessKeySecret,
-		SecurityToken:   p.SecurityToken,
-		Profile:         p.Profile,
-		RAMRole:         p.RAMRole,
-		RegionID:        p.RegionID,
-		Endpoint:        p.Endpoint,
-		Line:            p.Line,
-	}
-}
 
 // client returns the API client, building it on first use so the
 // provider needs no separate provisioning step outside Caddy.
@@ -141,17 +117,11 @@ func (p *Provider) client() (*api.Client, error) {
 
 func (p *Provider) setupLocked(lookupEnv func(string) (string, bool)) (*api.Client, error) {
 	cfg := p.current()
-	creds, err := resolveCredentials(credentialOptions{
-		AccessKeyID:     cfg.AccessKeyID,
-		AccessKeySecret: cfg.AccessKeySecret,
-		SecurityToken:   cfg.SecurityToken,
-		Profile:         cfg.Profile,
-		RAMRole:         cfg.RAMRole,
-	}, lookupEnv)
+	creds, err := resolveCredentials(cfg.credentialOptions(), lookupEnv)
 	if err != nil {
 		return nil, err
 	}
-	endpoint, from := endpointOf(cfg.Endpoint, lookupEnv)
+	endpoint, from := endpointOf(cfg["endpoint"], lookupEnv)
 	u, err := api.ParseEndpoint(endpoint)
 	if err != nil {
 		if from == envEndpoint {
@@ -159,7 +129,7 @@ func (p *Provider) setupLocked(lookupEnv func(string) (string, bool)) (*api.Clie
 		}
 		return nil, err
 	}
-	if err := checkTimes(time.Duration(p.TTL), time.Duration(p.HTTPTimeout)); err != nil {
+	if err := p.checkDurations(); err != nil {
 		return nil, err
 	}
 	hc := p.HTTPClient
@@ -240,7 +210,7 @@ var observedParams = []struct{ param, field string }{
 }
 
 func (p *Provider) line() string {
-	if l := p.current().Line; l != "" {
+	if l := p.current()["line"]; l != "" {
 		return l
 	}
 	return defaultLine
