@@ -19,7 +19,7 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/logging"           // log writer file, json encoder
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/caddyfile")
+var update = flag.Bool("update", false, "rewrite the expected JSON of the cases in testdata/caddyfile")
 
 // adapt runs the real Caddyfile adapter, as caddy adapt and caddy run do.
 func adapt(t *testing.T, body string) ([]byte, []caddyconfig.Warning, error) {
@@ -27,67 +27,107 @@ func adapt(t *testing.T, body string) ([]byte, []caddyconfig.Warning, error) {
 	return caddyconfig.GetAdapter("caddyfile").Adapt([]byte(body), map[string]any{"filename": "Caddyfile"})
 }
 
-// Every form of testdata/caddyfile/*.caddyfile adapts to the JSON next to
-// it (go test -run TestCaddyfileGolden -update rewrites the JSON).
-func TestCaddyfileGolden(t *testing.T) {
-	inputs, err := filepath.Glob(filepath.Join("testdata", "caddyfile", "*.caddyfile"))
-	if err != nil || len(inputs) == 0 {
-		t.Fatalf("no golden inputs: %v", err)
+const (
+	caseJSON  = "----------\n"       // separates a case's Caddyfile from the JSON it adapts to
+	caseError = "---------- error\n" // ... or from substrings its error must contain
+)
+
+// adapterCase is one file of testdata/caddyfile: a Caddyfile, then either
+// the JSON it adapts to or the substrings its adapter error contains.
+type adapterCase struct {
+	path, caddyfile, json string
+	errs                  []string
+}
+
+func readAdapterCase(t *testing.T, path string) adapterCase {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, in := range inputs {
-		name := strings.TrimSuffix(filepath.Base(in), ".caddyfile")
-		t.Run(name, func(t *testing.T) {
-			src, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
+	c := adapterCase{path: path}
+	if in, want, ok := strings.Cut(string(b), caseError); ok {
+		c.caddyfile = in
+		c.errs = strings.Split(strings.TrimRight(want, "\n"), "\n")
+		return c
+	}
+	in, want, ok := strings.Cut(string(b), caseJSON)
+	if !ok {
+		t.Fatalf("%s: no %q or %q line", path, strings.TrimSpace(caseJSON), strings.TrimSpace(caseError))
+	}
+	c.caddyfile, c.json = in, want
+	return c
+}
+
+// Every case of testdata/caddyfile adapts to the JSON it holds (go test
+// -run TestCaddyfileAdapt -update rewrites that JSON), or fails with an
+// error that names the cause and the Caddyfile line.
+func TestCaddyfileAdapt(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("testdata", "caddyfile", "*.txt"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no cases: %v", err)
+	}
+	for _, path := range paths {
+		c := readAdapterCase(t, path)
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
+			out, warnings, err := adapt(t, c.caddyfile)
+			if c.errs != nil {
+				if err == nil {
+					t.Fatalf("adapted without error:\n%s", c.caddyfile)
+				}
+				for _, w := range c.errs {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q does not contain %q", err, w)
+					}
+				}
+				return
 			}
-			out, warnings, err := adapt(t, string(src))
 			if err != nil {
 				t.Fatalf("adapt: %v", err)
 			}
 			for _, w := range warnings {
 				t.Errorf("adapter warning: %s", w)
 			}
-			var pretty bytes.Buffer
-			if err := json.Indent(&pretty, out, "", "\t"); err != nil {
-				t.Fatal(err)
-			}
-			pretty.WriteByte('\n')
-			golden := strings.TrimSuffix(in, ".caddyfile") + ".json"
-			if *update {
-				if err := os.WriteFile(golden, pretty.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestCaddyfileGolden -update)", err)
-			}
-			if !bytes.Equal(pretty.Bytes(), want) {
-				t.Errorf("adapted JSON differs from %s (go test -run TestCaddyfileGolden -update rewrites it):\n%s", golden, pretty.String())
-			}
-
-			// Each provider object decodes strictly into a Provider, and
-			// placeholders reach the JSON unexpanded.
-			provs := findProviders(t, out)
-			if len(provs) == 0 {
-				t.Fatal("no alidns provider in the adapted JSON")
-			}
-			for _, raw := range provs {
-				var p Provider
-				if err := caddy.StrictUnmarshalJSON(caddy.RemoveMetaFields(withoutName(t, raw)), &p); err != nil {
-					t.Errorf("provider JSON %s: %v", raw, err)
-				}
-				if err := p.Validate(); err != nil {
-					t.Errorf("adapted provider does not validate: %v", err)
-				}
-			}
-			for _, ph := range []string{"{env.", "{file."} {
-				if strings.Contains(string(src), ph) && !strings.Contains(string(out), ph) {
-					t.Errorf("placeholder %s… was expanded by the adapter", ph)
-				}
-			}
+			checkAdapted(t, c, out)
 		})
+	}
+}
+
+// checkAdapted compares adapted JSON with the case's, and checks each
+// provider object in it.
+func checkAdapted(t *testing.T, c adapterCase, out []byte) {
+	t.Helper()
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, out, "", "\t"); err != nil {
+		t.Fatal(err)
+	}
+	pretty.WriteByte('\n')
+	if *update {
+		if err := os.WriteFile(c.path, []byte(c.caddyfile+caseJSON+pretty.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	} else if pretty.String() != c.json {
+		t.Errorf("adapted JSON differs from %s (go test -run TestCaddyfileAdapt -update rewrites it):\n%s", c.path, pretty.String())
+	}
+	// Each provider object decodes strictly into a Provider, and
+	// placeholders reach the JSON unexpanded.
+	provs := findProviders(t, out)
+	if len(provs) == 0 {
+		t.Fatal("no alidns provider in the adapted JSON")
+	}
+	for _, raw := range provs {
+		var p Provider
+		if err := caddy.StrictUnmarshalJSON(caddy.RemoveMetaFields(withoutName(t, raw)), &p); err != nil {
+			t.Errorf("provider JSON %s: %v", raw, err)
+		}
+		if err := p.Validate(); err != nil {
+			t.Errorf("adapted provider does not validate: %v", err)
+		}
+	}
+	for _, ph := range []string{"{env.", "{file."} {
+		if strings.Contains(c.caddyfile, ph) && !strings.Contains(string(out), ph) {
+			t.Errorf("placeholder %s… was expanded by the adapter", ph)
+		}
 	}
 }
 
@@ -142,11 +182,8 @@ func TestCaddyfilePlacement(t *testing.T) {
 		{"acme_dns", "acme_dns", []string{"apps", "tls", "automation", "policies", "0", "issuers", "0", "challenges", "dns", "provider"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src, err := os.ReadFile(filepath.Join("testdata", "caddyfile", tc.file+".caddyfile"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, _, err := adapt(t, string(src))
+			c := readAdapterCase(t, filepath.Join("testdata", "caddyfile", tc.file+".txt"))
+			out, _, err := adapt(t, c.caddyfile)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -225,46 +262,3 @@ func TestUnmarshalCaddyfileFields(t *testing.T) {
 
 // Mistakes are refused by the adapter with the file and line, and a
 // message that names the subdirective and says what to do.
-func TestCaddyfileErrors(t *testing.T) {
-	site := func(provider string) string {
-		return "example.com {\n\ttls {\n\t\tdns " + provider + "\n\t}\n}\n"
-	}
-	for _, tc := range []struct {
-		name, caddyfile string
-		want            []string
-	}{
-		{"unknown subdirective", site("alidns {\n\t\t\taccess_key id\n\t\t}"), []string{`unrecognized alidns subdirective "access_key"`, "access_key_id", "Caddyfile:4"}},
-		{"one inline argument", site("alidns onlyid"), []string{"no arguments or exactly two", "got 1", "Caddyfile:3"}},
-		{"three inline arguments", site("alidns a b c"), []string{"got 3", "Caddyfile:3"}},
-		{"missing value", site("alidns {\n\t\t\taccess_key_id\n\t\t\taccess_key_secret s\n\t\t}"), []string{"access_key_id needs a value", "Caddyfile:4"}},
-		{"two values", site("alidns {\n\t\t\tregion_id cn-hangzhou cn-shanghai\n\t\t}"), []string{"region_id takes exactly one value", "Caddyfile:4"}},
-		{"empty value", site("alidns {\n\t\t\taccess_key_id \"\"\n\t\t\taccess_key_secret s\n\t\t}"), []string{"access_key_id has an empty value", "Caddyfile:4"}},
-		{"given twice", site("alidns id secret {\n\t\t\taccess_key_id other\n\t\t}"), []string{"access_key_id is already set (line 3)", "Caddyfile:4"}},
-		{"half pair", site("alidns {\n\t\t\taccess_key_id id\n\t\t\tregion_id cn-hangzhou\n\t\t}"), []string{"access_key_secret is empty", "Caddyfile:"}},
-		{"secret only", site("alidns {\n\t\t\taccess_key_secret s\n\t\t}"), []string{"access_key_id is empty", "Caddyfile:"}},
-		{"token only", site("alidns {\n\t\t\tsecurity_token t\n\t\t}"), []string{"security_token is set without", "Caddyfile:"}},
-		{"negative ttl", site("alidns {\n\t\t\tttl -5\n\t\t}"), []string{`ttl "-5" is negative`, "Caddyfile:4"}},
-		{"oversize ttl", site("alidns {\n\t\t\tttl 90000\n\t\t}"), []string{`ttl "90000" is above AliDNS's maximum of 86400 s`, "Caddyfile:4"}},
-		{"oversize ttl duration", site("alidns {\n\t\t\tttl 48h\n\t\t}"), []string{"above AliDNS's maximum", "Caddyfile:4"}},
-		{"sub-second ttl", site("alidns {\n\t\t\tttl 500ms\n\t\t}"), []string{"below 1 s", "Caddyfile:4"}},
-		{"bad ttl", site("alidns {\n\t\t\tttl soon\n\t\t}"), []string{`ttl "soon" is neither whole seconds`, "Caddyfile:4"}},
-		{"bad http_timeout", site("alidns {\n\t\t\thttp_timeout -1s\n\t\t}"), []string{"http_timeout", "positive duration", "Caddyfile:4"}},
-		{"bad endpoint", site("alidns {\n\t\t\tendpoint ftp://alidns.aliyuncs.com\n\t\t}"), []string{`scheme "ftp" is not supported`, "Caddyfile:4"}},
-		{"endpoint with path", site("alidns {\n\t\t\tendpoint https://alidns.aliyuncs.com/v1\n\t\t}"), []string{"without credentials, path or query", "Caddyfile:4"}},
-		{"nested block", site("alidns {\n\t\t\tline x {\n\t\t\t\ty\n\t\t\t}\n\t\t}"), []string{"line does not take a block", "Caddyfile:4"}},
-		{"global dns", "{\n\tdns alidns {\n\t\tfoo bar\n\t}\n}\nexample.com {\n}\n", []string{`unrecognized alidns subdirective "foo"`, "Caddyfile:3"}},
-		{"acme_dns", "{\n\tacme_dns alidns x\n}\nexample.com {\n}\n", []string{"got 1", "Caddyfile:2"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := adapt(t, tc.caddyfile)
-			if err == nil {
-				t.Fatalf("adapted without error:\n%s", tc.caddyfile)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
-			}
-		})
-	}
-}
