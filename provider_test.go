@@ -118,6 +118,12 @@ func TestApexAndWildcardChallengesCoexist(t *testing.T) {
 	if len(left) != 1 || left[0].Value != "wildcard-token" {
 		t.Fatalf("left %+v", left)
 	}
+	// The other by value (no ProviderData), as a client that kept only
+	// the record's data would.
+	got, err := p.DeleteRecords(ctx(t), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "wildcard-token"}})
+	if err != nil || len(got) != 1 || got[0].RR().Data != "wildcard-token" || len(s.Records("example.com")) != 0 {
+		t.Fatalf("delete by value: %v, %v; left %+v", got, err, s.Records("example.com"))
+	}
 }
 
 func TestDeleteMissingRecordIsIgnored(t *testing.T) {
