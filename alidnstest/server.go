@@ -53,8 +53,8 @@ type Server struct {
 // WithoutDNS is given, an authoritative DNS server. It panics if a listener
 // cannot be opened, like httptest.NewServer.
 func NewServer(opts ...Option) *Server {
-	s, err := start(false, opts)
-	if err != nil {
+	s := NewUnstartedServer(opts...)
+	if err := s.Start(); err != nil {
 		panic(fmt.Sprintf("alidnstest: %v", err))
 	}
 	return s
@@ -64,18 +64,18 @@ func NewServer(opts ...Option) *Server {
 // freshly generated self-signed certificate valid for 127.0.0.1, ::1,
 // localhost and alidns.aliyuncs.com. Server.Client trusts it.
 func NewTLSServer(opts ...Option) *Server {
-	s, err := start(true, opts)
-	if err != nil {
+	s := NewUnstartedServer(opts...)
+	if err := s.StartTLS(); err != nil {
 		panic(fmt.Sprintf("alidnstest: %v", err))
 	}
 	return s
 }
 
-// Start is like NewServer/NewTLSServer but returns an error instead of
-// panicking.
-func Start(useTLS bool, opts ...Option) (*Server, error) { return start(useTLS, opts) }
-
-func start(useTLS bool, opts []Option) (*Server, error) {
+// NewUnstartedServer returns a simulator with its state set up (default
+// credentials, options applied) but not yet serving, like
+// httptest.NewUnstartedServer: zones, records and faults can be set
+// before it answers anything. Start or StartTLS starts it.
+func NewUnstartedServer(opts ...Option) *Server {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
@@ -87,10 +87,24 @@ func start(useTLS bool, opts []Option) (*Server, error) {
 	if cfg.defaultCreds {
 		s.AddAccessKey(DefaultAccessKeyID, DefaultAccessKeySecret)
 	}
+	return s
+}
 
-	ln, err := net.Listen("tcp", cfg.apiAddr)
+// Start serves the API over plain HTTP (and DNS, unless WithoutDNS). It
+// returns an error where httptest panics, for programs such as
+// cmd/alidns-sim.
+func (s *Server) Start() error { return s.start(false) }
+
+// StartTLS is Start with the API served over HTTPS (see NewTLSServer).
+func (s *Server) StartTLS() error { return s.start(true) }
+
+func (s *Server) start(useTLS bool) error {
+	if s.URL != "" {
+		return errors.New("server already started")
+	}
+	ln, err := net.Listen("tcp", s.cfg.apiAddr)
 	if err != nil {
-		return nil, fmt.Errorf("listen API on %s: %w", cfg.apiAddr, err)
+		return fmt.Errorf("listen API on %s: %w", s.cfg.apiAddr, err)
 	}
 	s.listener = ln
 	s.httpSrv = &http.Server{
@@ -106,7 +120,7 @@ func start(useTLS bool, opts []Option) (*Server, error) {
 		cert, leaf, err := selfSignedCert()
 		if err != nil {
 			ln.Close()
-			return nil, fmt.Errorf("generate TLS certificate: %w", err)
+			return fmt.Errorf("generate TLS certificate: %w", err)
 		}
 		s.tlsCert = leaf
 		s.listener = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
@@ -120,19 +134,23 @@ func start(useTLS bool, opts []Option) (*Server, error) {
 	s.URL = scheme + "://" + ln.Addr().String()
 	go func() { _ = s.httpSrv.Serve(s.listener) }()
 
-	if !cfg.noDNS {
-		if err := s.startDNS(cfg.dnsAddr); err != nil {
+	if !s.cfg.noDNS {
+		if err := s.startDNS(s.cfg.dnsAddr); err != nil {
 			s.httpSrv.Close()
-			return nil, fmt.Errorf("start DNS server: %w", err)
+			return fmt.Errorf("start DNS server: %w", err)
 		}
 	}
-	return s, nil
+	return nil
 }
 
 // Close shuts down the API and DNS servers and closes idle client
-// connections. It is safe to call more than once.
+// connections. It is safe to call more than once, and on a server that
+// was never started.
 func (s *Server) Close() {
 	s.closeOne.Do(func() {
+		if s.httpSrv == nil {
+			return // never started
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if err := s.httpSrv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -137,74 +137,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.noDNS {
 		opts = append(opts, alidnstest.WithoutDNS())
 	}
-	s, err := alidnstest.Start(o.useTLS, opts...)
+	// Seeded before it starts, so that nothing ever sees it half set up.
+	s := alidnstest.NewUnstartedServer(opts...)
+	defer s.Close()
+	zoneNames, err := seed(s, o)
 	if err != nil {
+		return err
+	}
+	start := s.Start
+	if o.useTLS {
+		start = s.StartTLS
+	}
+	if err := start(); err != nil {
 		return fmt.Errorf("start simulator: %w", err)
 	}
-	defer s.Close()
-
-	var zoneNames []string
-	for _, z := range o.zones {
-		name, ed, err := parseZone(z)
-		if err != nil {
-			return err
-		}
-		if err := addZone(func() { s.AddZone(name, ed) }); err != nil {
-			return fmt.Errorf("zone %q: %w", z, err)
-		}
-		zoneNames = append(zoneNames, name)
+	lines, err := coordinates(s, o, zoneNames)
+	if err != nil {
+		return err
 	}
-	for _, z := range o.foreign {
-		if err := addZone(func() { s.AddForeignZone(z) }); err != nil {
-			return fmt.Errorf("foreign zone %q: %w", z, err)
-		}
-	}
-	var keyIDs []string
-	if !o.noDefaultCredential {
-		keyIDs = append(keyIDs, alidnstest.DefaultAccessKeyID)
-	}
-	for _, k := range o.keys {
-		id, secret, ok := strings.Cut(k, ":")
-		if !ok || id == "" || secret == "" {
-			return fmt.Errorf("-key %q: want id:secret", k)
-		}
-		s.AddAccessKey(id, secret)
-		keyIDs = append(keyIDs, id)
-	}
-	if o.allowActions != "" {
-		var actions []string
-		for _, a := range strings.Split(o.allowActions, ",") {
-			if a = strings.TrimSpace(a); a != "" {
-				actions = append(actions, a)
-			}
-		}
-		if len(actions) == 0 {
-			return fmt.Errorf("-allow-actions %q: no action named", o.allowActions)
-		}
-		for _, id := range keyIDs {
-			s.AllowActions(id, actions...)
-		}
-	}
-	s.SetFaults(o.faults)
-
-	lines := []string{"API_URL=" + s.URL}
-	if s.DNSAddr != "" {
-		lines = append(lines, "DNS_ADDR="+s.DNSAddr)
-	}
-	if !o.noDefaultCredential {
-		lines = append(lines, "ACCESS_KEY_ID="+alidnstest.DefaultAccessKeyID, "ACCESS_KEY_SECRET="+alidnstest.DefaultAccessKeySecret)
-	}
-	lines = append(lines, "CREDENTIALS_URI="+s.URL+"/credentials-uri", "IMDS_URL="+s.URL)
-	if o.certOut != "" {
-		if err := os.WriteFile(o.certOut, s.CertificatePEM(), 0o644); err != nil {
-			return fmt.Errorf("write certificate: %w", err)
-		}
-		lines = append(lines, "CA_CERT_FILE="+o.certOut)
-	}
-	for _, z := range zoneNames {
-		lines = append(lines, "ZONE="+z)
-	}
-	lines = append(lines, "READY=1")
 	if _, err := fmt.Fprintln(stdout, strings.Join(lines, "\n")); err != nil {
 		return fmt.Errorf("write coordinates: %w", err)
 	}
@@ -220,6 +170,77 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// seed adds the zones, keys, RAM allow-lists and faults the flags ask
+// for, and returns the zone names.
+func seed(s *alidnstest.Server, o *options) ([]string, error) {
+	var zoneNames []string
+	for _, z := range o.zones {
+		name, ed, err := parseZone(z)
+		if err != nil {
+			return nil, err
+		}
+		if err := addZone(func() { s.AddZone(name, ed) }); err != nil {
+			return nil, fmt.Errorf("zone %q: %w", z, err)
+		}
+		zoneNames = append(zoneNames, name)
+	}
+	for _, z := range o.foreign {
+		if err := addZone(func() { s.AddForeignZone(z) }); err != nil {
+			return nil, fmt.Errorf("foreign zone %q: %w", z, err)
+		}
+	}
+	var keyIDs []string
+	if !o.noDefaultCredential {
+		keyIDs = append(keyIDs, alidnstest.DefaultAccessKeyID)
+	}
+	for _, k := range o.keys {
+		id, secret, ok := strings.Cut(k, ":")
+		if !ok || id == "" || secret == "" {
+			return nil, fmt.Errorf("-key %q: want id:secret", k)
+		}
+		s.AddAccessKey(id, secret)
+		keyIDs = append(keyIDs, id)
+	}
+	if o.allowActions != "" {
+		var actions []string
+		for _, a := range strings.Split(o.allowActions, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				actions = append(actions, a)
+			}
+		}
+		if len(actions) == 0 {
+			return nil, fmt.Errorf("-allow-actions %q: no action named", o.allowActions)
+		}
+		for _, id := range keyIDs {
+			s.AllowActions(id, actions...)
+		}
+	}
+	s.SetFaults(o.faults)
+	return zoneNames, nil
+}
+
+// coordinates are the KEY=VALUE lines printed once the simulator serves.
+func coordinates(s *alidnstest.Server, o *options, zoneNames []string) ([]string, error) {
+	lines := []string{"API_URL=" + s.URL}
+	if s.DNSAddr != "" {
+		lines = append(lines, "DNS_ADDR="+s.DNSAddr)
+	}
+	if !o.noDefaultCredential {
+		lines = append(lines, "ACCESS_KEY_ID="+alidnstest.DefaultAccessKeyID, "ACCESS_KEY_SECRET="+alidnstest.DefaultAccessKeySecret)
+	}
+	lines = append(lines, "CREDENTIALS_URI="+s.URL+"/credentials-uri", "IMDS_URL="+s.URL)
+	if o.certOut != "" {
+		if err := os.WriteFile(o.certOut, s.CertificatePEM(), 0o644); err != nil {
+			return nil, fmt.Errorf("write certificate: %w", err)
+		}
+		lines = append(lines, "CA_CERT_FILE="+o.certOut)
+	}
+	for _, z := range zoneNames {
+		lines = append(lines, "ZONE="+z)
+	}
+	return append(lines, "READY=1"), nil
 }
 
 // parseZone splits "name[:edition]".
