@@ -143,93 +143,116 @@ func (s *Server) ExpireSTS() int {
 }
 
 func (s *Server) serveDebug(w http.ResponseWriter, r *http.Request) {
-	fail := func(status int, err error) {
-		writeJSON(w, status, map[string]string{"Error": err.Error()}, "")
+	h, ok := s.debugRoutes()[r.Method+" "+strings.TrimPrefix(r.URL.Path, "/_sim/")]
+	if !ok {
+		debugFail(w, http.StatusNotFound, fmt.Errorf("unknown simulator endpoint %s %s", r.Method, r.URL.Path))
+		return
 	}
-	switch path := strings.TrimPrefix(r.URL.Path, "/_sim/"); {
-	case path == "state" && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, s.Snapshot(), "")
-	case path == "zones" && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, s.Snapshot().Zones, "")
-	case path == "records" && r.Method == http.MethodGet:
-		z := r.URL.Query().Get("zone")
-		if z == "" {
-			fail(http.StatusBadRequest, fmt.Errorf("query parameter zone is required"))
-			return
-		}
-		recs := s.Records(z)
-		if recs == nil {
-			recs = []Record{}
-		}
-		writeJSON(w, http.StatusOK, recs, "")
-	case path == "calls" && r.Method == http.MethodGet:
-		action := r.URL.Query().Get("action")
-		calls := []Call{}
-		by := map[string]int{}
-		for _, c := range s.Calls() {
-			by[c.Action]++
-			if action == "" || c.Action == action {
-				calls = append(calls, c)
+	h(w, r)
+}
+
+// debugRoutes are the /_sim/ endpoints by "METHOD path".
+func (s *Server) debugRoutes() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"GET state": func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.Snapshot(), "") },
+		"GET zones": func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.Snapshot().Zones, "") },
+		"GET records": func(w http.ResponseWriter, r *http.Request) {
+			z := r.URL.Query().Get("zone")
+			if z == "" {
+				debugFail(w, http.StatusBadRequest, fmt.Errorf("query parameter zone is required"))
+				return
 			}
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"Total": len(calls), "ByAction": by, "Calls": calls}, "")
-	case path == "calls" && r.Method == http.MethodDelete:
-		s.ResetCalls()
-		w.WriteHeader(http.StatusNoContent)
-	case path == "faults" && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, s.CurrentFaults(), "")
-	case path == "faults" && r.Method == http.MethodPost:
-		var f Faults
-		if err := json.NewDecoder(r.Body).Decode(&f); err != nil {
-			fail(http.StatusBadRequest, fmt.Errorf("decode faults: %w", err))
-			return
-		}
-		s.SetFaults(f)
-		writeJSON(w, http.StatusOK, f, "")
-	case path == "zones" && r.Method == http.MethodPost:
-		var z ZoneInfo
-		if err := json.NewDecoder(r.Body).Decode(&z); err != nil {
-			fail(http.StatusBadRequest, fmt.Errorf("decode zone: %w", err))
-			return
-		}
-		if _, err := domainToASCII(z.Name); err != nil {
-			fail(http.StatusBadRequest, err)
-			return
-		}
-		if z.Foreign {
-			s.AddForeignZone(z.Name)
-		} else {
-			s.AddZone(z.Name, z.Edition)
-		}
-		w.WriteHeader(http.StatusNoContent)
-	case path == "records" && r.Method == http.MethodPost:
-		var rec Record
-		if err := json.NewDecoder(r.Body).Decode(&rec); err != nil {
-			fail(http.StatusBadRequest, fmt.Errorf("decode record: %w", err))
-			return
-		}
-		zone := r.URL.Query().Get("zone")
-		if !s.hasZone(zone) {
-			fail(http.StatusNotFound, fmt.Errorf("zone %q not added", zone))
-			return
-		}
-		writeJSON(w, http.StatusOK, s.PutRecord(zone, rec), "")
-	case path == "fail-next" && r.Method == http.MethodPost:
-		var f FailSpec
-		if err := json.NewDecoder(r.Body).Decode(&f); err != nil {
-			fail(http.StatusBadRequest, fmt.Errorf("decode fail-next: %w", err))
-			return
-		}
-		if err := f.Apply(s); err != nil {
-			fail(http.StatusBadRequest, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	case path == "expire-sts" && r.Method == http.MethodPost:
-		writeJSON(w, http.StatusOK, map[string]int{"Expired": s.ExpireSTS()}, "")
-	default:
-		fail(http.StatusNotFound, fmt.Errorf("unknown simulator endpoint %s %s", r.Method, r.URL.Path))
+			recs := s.Records(z)
+			if recs == nil {
+				recs = []Record{}
+			}
+			writeJSON(w, http.StatusOK, recs, "")
+		},
+		"GET calls":    s.debugCalls,
+		"DELETE calls": func(w http.ResponseWriter, _ *http.Request) { s.ResetCalls(); w.WriteHeader(http.StatusNoContent) },
+		"GET faults":   func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.CurrentFaults(), "") },
+		"POST faults": func(w http.ResponseWriter, r *http.Request) {
+			if f, ok := decodeDebug[Faults](w, r, "faults"); ok {
+				s.SetFaults(f)
+				writeJSON(w, http.StatusOK, f, "")
+			}
+		},
+		"POST zones":     s.debugAddZone,
+		"POST records":   s.debugPutRecord,
+		"POST fail-next": s.debugFailNext,
+		"POST expire-sts": func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]int{"Expired": s.ExpireSTS()}, "")
+		},
 	}
+}
+
+func debugFail(w http.ResponseWriter, status int, err error) {
+	writeJSON(w, status, map[string]string{"Error": err.Error()}, "")
+}
+
+// decodeDebug decodes a JSON request body, answering 400 when it cannot.
+func decodeDebug[T any](w http.ResponseWriter, r *http.Request, what string) (T, bool) {
+	var v T
+	if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
+		debugFail(w, http.StatusBadRequest, fmt.Errorf("decode %s: %w", what, err))
+		return v, false
+	}
+	return v, true
+}
+
+func (s *Server) debugCalls(w http.ResponseWriter, r *http.Request) {
+	action := r.URL.Query().Get("action")
+	calls := []Call{}
+	by := map[string]int{}
+	for _, c := range s.Calls() {
+		by[c.Action]++
+		if action == "" || c.Action == action {
+			calls = append(calls, c)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"Total": len(calls), "ByAction": by, "Calls": calls}, "")
+}
+
+func (s *Server) debugAddZone(w http.ResponseWriter, r *http.Request) {
+	z, ok := decodeDebug[ZoneInfo](w, r, "zone")
+	if !ok {
+		return
+	}
+	if _, err := domainToASCII(z.Name); err != nil {
+		debugFail(w, http.StatusBadRequest, err)
+		return
+	}
+	if z.Foreign {
+		s.AddForeignZone(z.Name)
+	} else {
+		s.AddZone(z.Name, z.Edition)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) debugPutRecord(w http.ResponseWriter, r *http.Request) {
+	rec, ok := decodeDebug[Record](w, r, "record")
+	if !ok {
+		return
+	}
+	zone := r.URL.Query().Get("zone")
+	if !s.hasZone(zone) {
+		debugFail(w, http.StatusNotFound, fmt.Errorf("zone %q not added", zone))
+		return
+	}
+	writeJSON(w, http.StatusOK, s.PutRecord(zone, rec), "")
+}
+
+func (s *Server) debugFailNext(w http.ResponseWriter, r *http.Request) {
+	f, ok := decodeDebug[FailSpec](w, r, "fail-next")
+	if !ok {
+		return
+	}
+	if err := f.Apply(s); err != nil {
+		debugFail(w, http.StatusBadRequest, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // hasZone reports whether a zone (hosted or foreign) was added.
