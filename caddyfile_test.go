@@ -250,7 +250,7 @@ func TestCaddyfileErrors(t *testing.T) {
 		{"bad ttl", site("alidns {\n\t\t\tttl soon\n\t\t}"), []string{`ttl "soon" is neither whole seconds`, "Caddyfile:4"}},
 		{"bad http_timeout", site("alidns {\n\t\t\thttp_timeout -1s\n\t\t}"), []string{"http_timeout", "positive duration", "Caddyfile:4"}},
 		{"bad endpoint", site("alidns {\n\t\t\tendpoint ftp://alidns.aliyuncs.com\n\t\t}"), []string{`scheme "ftp" is not supported`, "Caddyfile:4"}},
-		{"endpoint with path", site("alidns {\n\t\t\tendpoint https://alidns.aliyuncs.com/v1\n\t\t}"), []string{"without credentials, path or query", "Caddyfile:4"}},
+		{"endpoint with path", site("alidns {\n\t\t\tendpoint https://alidns.aliyuncs.com/v1\n\t\t}"), []string{"without path or query", "Caddyfile:4"}},
 		{"nested block", site("alidns {\n\t\t\tline x {\n\t\t\t\ty\n\t\t\t}\n\t\t}"), []string{"line does not take a block", "Caddyfile:4"}},
 		{"global dns", "{\n\tdns alidns {\n\t\tfoo bar\n\t}\n}\nexample.com {\n}\n", []string{`unrecognized alidns subdirective "foo"`, "Caddyfile:3"}},
 		{"acme_dns", "{\n\tacme_dns alidns x\n}\nexample.com {\n}\n", []string{"got 1", "Caddyfile:2"}},

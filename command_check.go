@@ -128,7 +128,7 @@ func settingsStep(o commandOptions, r *report) *api.Client {
 	if line == "" {
 		line = defaultLine + " (default)"
 	}
-	r.ok("settings", "endpoint %s (%s), line %s", endpoint, from, line)
+	r.ok("settings", "endpoint %s (%s), line %s", api.RedactEndpoint(endpoint), from, line)
 	if s.RegionID != "" {
 		r.detail("region_id %s does not select the endpoint; --endpoint %s would", s.RegionID, api.RegionalEndpoint(s.RegionID))
 	}

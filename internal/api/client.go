@@ -224,7 +224,7 @@ func (c *Client) do(ctx context.Context, lock sync.Locker, action string, params
 			return nil
 		default:
 			apiErr = parseError(action, status, requestID, body, cred)
-			apiErr.Attempts = attempt
+			apiErr.annotate(attempt, waited, params, body) // error.go
 			if IsThrottling(apiErr.Code) || status == http.StatusTooManyRequests {
 				call.Throttled++
 				c.limiter.throttled(throttleTimeLeft(header))
