@@ -1,13 +1,10 @@
 package alidns
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -54,7 +51,7 @@ placeholders; prefer those (or the environment) to a secret on the command
 line, which other users of the machine can see.
 `,
 		CobraFunc: func(cmd *cobra.Command) {
-			cmd.AddCommand(newCheckCommand(), newZonesCommand())
+			cmd.AddCommand(newCheckCommand(), newZonesCommand(), newEnvironCommand())
 			cmd.RunE = func(cmd *cobra.Command, args []string) error {
 				if len(args) > 0 {
 					return fmt.Errorf("unknown subcommand %q: use caddy alidns check <domain> or caddy alidns zones", args[0])
@@ -117,8 +114,12 @@ func (f *commandFlags) register(fs *pflag.FlagSet) {
 // options loads the env files and builds the command options.
 func (f *commandFlags) options(stderr io.Writer) (commandOptions, error) {
 	for _, name := range f.envFiles {
-		if err := loadEnvFile(name); err != nil {
+		warnings, err := loadEnvFile(name)
+		if err != nil {
 			return commandOptions{}, err
+		}
+		for _, w := range warnings {
+			fmt.Fprintln(stderr, "warning: envfile", w)
 		}
 	}
 	o := commandOptions{Provider: &Provider{
@@ -205,72 +206,4 @@ func newZonesCommand() *cobra.Command {
 	}
 	f.register(cmd.Flags())
 	return cmd
-}
-
-// loadEnvFile sets the environment variables listed in a file of
-// KEY=VALUE lines, the format of caddy run --envfile: blank lines and
-// lines starting with # are skipped, an "export " prefix is allowed, a
-// value may be quoted with " or ' (and then span lines), and an unquoted
-// value ends at " #". Variables already set in the environment are kept,
-// as caddy run does. Errors name the file and line, never a value.
-func loadEnvFile(name string) error {
-	vars, err := readEnvFile(name)
-	if err != nil {
-		return err
-	}
-	for _, kv := range vars {
-		if _, set := os.LookupEnv(kv[0]); set {
-			continue
-		}
-		if err := os.Setenv(kv[0], kv[1]); err != nil {
-			return fmt.Errorf("envfile %s: setting %s: %w", name, kv[0], err)
-		}
-	}
-	return nil
-}
-
-// readEnvFile parses an env file into key/value pairs, in file order.
-func readEnvFile(name string) ([][2]string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("envfile: %w", err)
-	}
-	defer f.Close()
-	var out [][2]string
-	sc := bufio.NewScanner(f)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		key, val, ok := strings.Cut(line, "=")
-		key = strings.TrimSpace(strings.TrimPrefix(key, "export "))
-		if !ok || key == "" || strings.ContainsAny(key, " \t") {
-			return nil, fmt.Errorf("envfile %s:%d: want KEY=VALUE", name, n)
-		}
-		val = strings.TrimSpace(val)
-		if val != "" && (val[0] == '"' || val[0] == '\'') {
-			q := val[:1]
-			body := val[1:]
-			start := n
-			for !strings.HasSuffix(strings.TrimRight(body, " \t"), q) || strings.HasSuffix(body, `\`+q) {
-				if !sc.Scan() {
-					return nil, fmt.Errorf("envfile %s:%d: the quoted value of %s is not closed", name, start, key)
-				}
-				n++
-				body += "\n" + sc.Text()
-			}
-			body = strings.TrimRight(body, " \t")
-			val = strings.ReplaceAll(body[:len(body)-1], `\`+q, q)
-		} else if i := strings.Index(val, " #"); i >= 0 {
-			val = strings.TrimSpace(val[:i])
-		}
-		out = append(out, [2]string{key, val})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("envfile %s: %w", name, err)
-	}
-	return out, nil
 }
