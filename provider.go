@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -91,6 +92,10 @@ type Provider struct {
 	// secrets they stand for.
 	expanded    *settings
 	provisioned bool
+
+	// metrics are Caddy's Prometheus metrics of the API calls, set by
+	// Provision (metrics.go); nil outside Caddy.
+	metrics atomic.Pointer[apiMetrics]
 }
 
 // settings are the string settings in effect.
@@ -190,6 +195,7 @@ func (p *Provider) log() *zap.Logger {
 // AliDNS business parameters hold no secret (credentials travel in
 // headers only) and record values are not logged.
 func (p *Provider) observe(c api.Call) {
+	p.metrics.Load().observe(c)
 	l := p.log()
 	if ce := l.Check(zap.DebugLevel, "api call"); ce != nil {
 		fields := []zap.Field{zap.String("action", c.Action)}
