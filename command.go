@@ -81,6 +81,16 @@ type checkOptions struct {
 	Domain string
 	// ReadOnly skips creating and deleting the test record.
 	ReadOnly bool
+	// Resolvers, PropagationDelay and PropagationTimeout are Caddy's DNS
+	// challenge settings around the provider (the tls block's or the
+	// global ones); no resolvers means the system's, as in Caddy.
+	Resolvers                            []string
+	PropagationDelay, PropagationTimeout time.Duration
+	// Authoritative overrides the zone's authoritative servers ("ip:port")
+	// asked for the test record (tests; default: the NS found in DNS).
+	Authoritative []string
+	// Source names where the settings came from (--config), for the report.
+	Source string
 }
 
 // errChecksFailed is returned when a check reported a failure; the
