@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/miekg/dns"
+	"github.com/spf13/cobra"
 
 	"github.com/caddy-alidns/alidns/alidnstest"
 )
@@ -158,4 +162,93 @@ func fakeNSResolver(t *testing.T, zone string, ns ...string) string {
 	go func() { _ = srv.ActivateAndServe() }()
 	t.Cleanup(func() { _ = srv.Shutdown() })
 	return pc.LocalAddr().String()
+}
+
+// --config reads the Caddyfile Caddy will run, finds every
+// dns.providers.alidns (a site's tls block, the global acme_dns and dns
+// options) and checks each name with those settings, the resolvers and
+// propagation_timeout around it; --json gives the results.
+func TestCheckConfig(t *testing.T) {
+	isolateCredentialEnv(t)
+	s := dnsSim(t, "example.com", "example.org")
+	s.AllowActions(modKeyID, "AddDomainRecord", "DeleteDomainRecord")
+	dir := t.TempDir()
+	envFile := filepath.Join(dir, "alidns.env")
+	writeFile(t, envFile, "ALICLOUD_ACCESS_KEY="+modKeyID+"\nALICLOUD_SECRET_KEY="+modKeySecret+"\nALIDNS_ENDPOINT="+s.URL+"\n")
+	for k := range map[string]bool{"ALICLOUD_ACCESS_KEY": true, "ALICLOUD_SECRET_KEY": true, "ALIDNS_ENDPOINT": true} {
+		unsetenv(t, k)
+	}
+	caddyfile := filepath.Join(dir, "Caddyfile")
+	writeFile(t, caddyfile, fmt.Sprintf(`{
+	acme_dns alidns
+}
+home.example.com {
+	tls {
+		dns alidns
+		resolvers %s
+		propagation_timeout 15s
+	}
+	respond "hi"
+}
+*.example.org, example.org {
+	respond "hi"
+}
+`, s.DNSAddr))
+	out, err := run(t, "alidns", "check", "--config", caddyfile, "--envfile", envFile, "--authoritative", s.DNSAddr, "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	assertNoCommandSecrets(t, out)
+	var results []checkResult
+	if err := json.Unmarshal([]byte(out), &results); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	domains := map[string]checkResult{}
+	for _, r := range results {
+		domains[r.Domain] = r
+	}
+	home, org := domains["home.example.com"], domains["*.example.org"]
+	if len(results) != 2 || !home.Passed || !org.Passed {
+		t.Fatalf("results: %s", out)
+	}
+	if len(home.Resolvers) != 1 || home.Resolvers[0] != s.DNSAddr || home.Zone != "example.com" || len(home.Visibility) != 1 || !home.Visibility[0].Seen {
+		t.Errorf("home.example.com: %+v", home)
+	}
+	if !strings.Contains(home.Source, "Caddyfile: apps.tls.automation.policies") || org.Zone != "example.org" {
+		t.Errorf("sources %q %q, org zone %q", home.Source, org.Source, org.Zone)
+	}
+	// The text report of the same, then a config without the provider.
+	out, err = run(t, "alidns", "check", "--config", caddyfile, "--adapter", "caddyfile", "--envfile", envFile, "--authoritative", s.DNSAddr, "home.example.com")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	wantLines(t, out, "Checking AliDNS for home.example.com", "✓ visibility", "All checks passed (2 warning(s))")
+	writeFile(t, caddyfile, "example.com {\n\trespond \"hi\"\n}\n")
+	if out, err = run(t, "alidns", "check", "--config", caddyfile); err == nil || !strings.Contains(err.Error(), "uses no dns.providers.alidns") {
+		t.Errorf("no provider: %v\n%s", err, out)
+	}
+}
+
+// run runs `caddy alidns ...args` as registered with Caddy and returns its
+// standard output (standard error is logged).
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	reg, ok := caddycmd.Commands()["alidns"]
+	if !ok {
+		t.Fatal("caddy alidns is not registered")
+	}
+	root := &cobra.Command{Use: "caddy", SilenceUsage: true}
+	sub := &cobra.Command{Use: "alidns " + reg.Usage, Short: reg.Short, Long: reg.Long}
+	reg.CobraFunc(sub)
+	root.AddCommand(sub)
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx(t))
+	if errOut.Len() > 0 {
+		t.Logf("stderr: %s", errOut.String())
+	}
+	assertNoCommandSecrets(t, out.String()+errOut.String())
+	return out.String(), err
 }

@@ -115,7 +115,7 @@ func envFileWarnings(content string) []string {
 func loadEnvFile(name string) ([]string, error) {
 	b, err := os.ReadFile(name)
 	if err != nil {
-		return nil, fmt.Errorf("reading environment file: %v", err)
+		return nil, fmt.Errorf("reading environment file (--envfile): %v", err)
 	}
 	envMap, err := parseCaddyEnvFile(strings.NewReader(string(b)))
 	if err != nil {
