@@ -573,6 +573,9 @@ func visibilityStep(ctx context.Context, r *report, o checkOptions, resolvers, n
 	if len(auth) == 0 && len(ns) > 0 {
 		auth = addresses(ctx, resolvers, ns)
 	}
+	if len(auth) == 0 && len(ns) > 0 {
+		r.skip("visibility", "the name servers %s do not resolve through %s: asking the resolvers only", strings.Join(ns, ", "), strings.Join(resolvers, ", "))
+	}
 	for _, a := range auth {
 		servers[withPort(a)] = "authoritative"
 	}

@@ -252,3 +252,23 @@ func run(t *testing.T, args ...string) (string, error) {
 	assertNoCommandSecrets(t, out.String()+errOut.String())
 	return out.String(), err
 }
+
+// An IDN zone: the check addresses AliDNS with the Unicode zone and DNS
+// with punycode.
+func TestCheckIDNZone(t *testing.T) {
+	isolateCredentialEnv(t)
+	s := dnsSim(t, "例子.中国")
+	out, _, err := dnsCheck(t, s, "www.例子.中国", checkOptions{Authoritative: []string{s.DNSAddr}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	wantLines(t, out,
+		"✓ DNS zone       _acme-challenge.www.xn--fsqu00a.xn--fiqs8s is in zone xn--fsqu00a.xn--fiqs8s",
+		"✓ hosted zone    例子.中国 (xn--fsqu00a.xn--fiqs8s) holds",
+		"✓ visibility     authoritative", "✓ delete TXT", "All checks passed (0 warning(s))")
+	for _, c := range s.Calls() {
+		if dn := c.Params.Get("DomainName"); dn != "" && dn != "例子.中国" {
+			t.Errorf("%s sent DomainName %q", c.Action, dn)
+		}
+	}
+}
