@@ -579,9 +579,14 @@ func visibilityStep(ctx context.Context, r *report, o checkOptions, resolvers, n
 	for _, a := range auth {
 		servers[withPort(a)] = "authoritative"
 	}
-	for _, rs := range resolvers {
-		if servers[rs] == "" {
-			servers[rs] = "resolver"
+	// Caddy checks through the resolvers when the config sets some, and
+	// at the authoritative servers otherwise (certmagic); the system's
+	// resolvers are asked only when no name server address is known.
+	if len(o.Resolvers) > 0 || len(servers) == 0 {
+		for _, rs := range resolvers {
+			if servers[rs] == "" {
+				servers[rs] = "resolver"
+			}
 		}
 	}
 	if len(servers) == 0 {
