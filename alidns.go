@@ -39,6 +39,13 @@ func (*Provider) CaddyModule() caddy.ModuleInfo {
 // Provision does its work once per Provider: later calls return nil and
 // change nothing.
 func (p *Provider) Provision(ctx caddy.Context) error {
+	if reg := ctx.GetMetricsRegistry(); reg != nil && p.metrics.Load() == nil {
+		m, err := newAPIMetrics(reg)
+		if err != nil {
+			return err
+		}
+		p.metrics.CompareAndSwap(nil, m)
+	}
 	return p.provision(ctx.Logger(), caddy.NewReplacer())
 }
 

@@ -259,6 +259,3 @@ func TestUnmarshalCaddyfileFields(t *testing.T) {
 		}
 	}
 }
-
-// Mistakes are refused by the adapter with the file and line, and a
-// message that names the subdirective and says what to do.

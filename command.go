@@ -1,13 +1,11 @@
 package alidns
 
 import (
-	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -25,19 +23,26 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "alidns",
-		Usage: "check <domain> | zones  [--envfile <path>] [credential flags]",
+		Usage: "check [<domain>] [--config <file> [--adapter <name>]] [--json] | zones  [--envfile <path>] [credential flags]",
 		Short: "Checks the Alibaba Cloud DNS (AliDNS) setup of the dns.providers.alidns module",
 		Long: `
 Checks an AliDNS setup before Caddy needs it for a certificate.
 
   caddy alidns check <domain>
+  caddy alidns check --config Caddyfile [--adapter caddyfile] [--json]
       resolves the credentials exactly as the dns.providers.alidns module
       does and says which source won (never printing a secret), finds the
-      AliDNS zone that hosts _acme-challenge.<domain>, lists any TXT records
-      already there, then creates and deletes a test TXT record there
-      (unless --read-only). Each step is reported with the AliDNS error code,
+      zone of _acme-challenge.<domain> in DNS (as Caddy does) and in the
+      AliDNS account, checks that the zone is delegated to AliDNS, then
+      creates a test TXT record, waits until the name servers and the
+      resolvers Caddy uses answer it, and deletes it (unless --read-only).
+      With --config, every dns.providers.alidns of the config Caddy will
+      load is checked for each of its names, with its settings, resolvers
+      and propagation settings. Lookups the RAM policy denies are warnings
+      naming the action. Each step is reported with the AliDNS error code,
       request id, the RAM action that was denied if any, and what to do.
-      The exit status is non-zero if a step failed.
+      Exit status 0: all checks passed (warnings allowed); 1: a check
+      failed or the command could not run.
 
   caddy alidns zones
       lists the zones hosted in the account with their edition and minimum
@@ -54,7 +59,7 @@ placeholders; prefer those (or the environment) to a secret on the command
 line, which other users of the machine can see.
 `,
 		CobraFunc: func(cmd *cobra.Command) {
-			cmd.AddCommand(newCheckCommand(), newZonesCommand())
+			cmd.AddCommand(newCheckCommand(), newZonesCommand(), newEnvironCommand())
 			cmd.RunE = func(cmd *cobra.Command, args []string) error {
 				if len(args) > 0 {
 					return fmt.Errorf("unknown subcommand %q: use caddy alidns check <domain> or caddy alidns zones", args[0])
@@ -84,6 +89,16 @@ type checkOptions struct {
 	Domain string
 	// ReadOnly skips creating and deleting the test record.
 	ReadOnly bool
+	// Resolvers, PropagationDelay and PropagationTimeout are Caddy's DNS
+	// challenge settings around the provider (the tls block's or the
+	// global ones); no resolvers means the system's, as in Caddy.
+	Resolvers                            []string
+	PropagationDelay, PropagationTimeout time.Duration
+	// Authoritative overrides the zone's authoritative servers ("ip:port")
+	// asked for the test record (tests; default: the NS found in DNS).
+	Authoritative []string
+	// Source names where the settings came from (--config), for the report.
+	Source string
 }
 
 // errChecksFailed is returned when a check reported a failure; the
@@ -142,8 +157,12 @@ func (v *durationValue) Set(s string) error {
 // options loads the env files and builds the command options.
 func (f *commandFlags) options(stderr io.Writer) (commandOptions, error) {
 	for _, name := range f.envFiles {
-		if err := loadEnvFile(name); err != nil {
+		warnings, err := loadEnvFile(name)
+		if err != nil {
 			return commandOptions{}, err
+		}
+		for _, w := range warnings {
+			fmt.Fprintln(stderr, "warning: envfile", w)
 		}
 	}
 	p := &Provider{}
@@ -176,25 +195,76 @@ func (f *commandFlags) context(cmd *cobra.Command) (context.Context, context.Can
 
 func newCheckCommand() *cobra.Command {
 	var f commandFlags
-	var readOnly bool
+	var readOnly, asJSON bool
+	var configFile, adapter string
+	var resolvers, authoritative []string
+	var propagationTimeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "check <domain>",
-		Short: "Checks credentials, the hosted zone and record permissions for a domain",
-		Long: `Resolves the credentials the way the dns.providers.alidns module does,
-finds the AliDNS zone hosting _acme-challenge.<domain>, and creates and
-deletes a test TXT record there (unless --read-only). Exits non-zero if
-any step fails.`,
-		Example: `  $ caddy alidns check www.example.com --envfile /etc/caddy/alidns.env
-  $ caddy alidns check '*.example.com' --profile prod --read-only`,
-		Args: cobra.ExactArgs(1),
+		Use:   "check [<domain>] [--config <file> [--adapter <name>]]",
+		Short: "Checks that Caddy can solve DNS-01 challenges through AliDNS, API and DNS",
+		Long: `Checks what Caddy will do for a certificate through dns.providers.alidns:
+resolves the credentials the way the module does, finds the zone of
+_acme-challenge.<domain> as Caddy does (the SOA in DNS, through the resolvers
+Caddy uses) and in the AliDNS account, checks that public DNS delegates the
+zone to AliDNS's name servers, creates a test TXT record, waits until the
+zone's name servers and the resolvers answer it (with the time each took),
+and deletes it. Lookups the RAM policy denies are warnings naming the
+action; creating and deleting the record is the proof.
+
+With --config, the config Caddy will load (caddy run --config FILE
+--adapter NAME) is read, and every dns.providers.alidns in it (in a site's
+tls block, or the global acme_dns / dns options) is checked for each name
+it gets certificates for, with exactly its settings and the resolvers,
+propagation_delay and propagation_timeout around it. --envfile is read as
+caddy run --envfile reads it.
+
+Exit status: 0 when every check passed (warnings allowed); 1 when a check
+failed (Caddy would not get a certificate) or the command could not run.`,
+		Example: `  $ caddy alidns check --config /etc/caddy/Caddyfile --envfile /etc/caddy/alidns.env
+  $ caddy alidns check www.example.com --envfile /etc/caddy/alidns.env --resolvers 223.5.5.5
+  $ caddy alidns check '*.example.com' --profile prod --read-only --json`,
+		Args: cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && configFile == "" {
+				return errors.New("give the domain to check, or --config with the Caddyfile/JSON config Caddy runs with")
+			}
+			if adapter != "" && configFile == "" {
+				return errors.New("--adapter needs --config")
+			}
 			o, err := f.options(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
 			ctx, cancel := f.context(cmd)
 			defer cancel()
-			err = runCheck(ctx, checkOptions{commandOptions: o, Domain: args[0], ReadOnly: readOnly}, cmd.OutOrStdout())
+			out := cmd.OutOrStdout()
+			text := out
+			if asJSON {
+				text = io.Discard
+			}
+			co := checkOptions{commandOptions: o, ReadOnly: readOnly, Resolvers: resolvers, PropagationTimeout: propagationTimeout, Authoritative: authoritative}
+			var results []*checkResult
+			if configFile != "" {
+				only := ""
+				if len(args) == 1 {
+					only = args[0]
+				}
+				results, err = runConfigCheck(ctx, co, configFile, adapter, only, text)
+			} else {
+				co.Domain = args[0]
+				var res *checkResult
+				res, err = runCheckReport(ctx, co, text)
+				if res != nil {
+					results = append(results, res)
+				}
+			}
+			if asJSON && results != nil {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if jerr := enc.Encode(results); jerr != nil && err == nil {
+					err = jerr
+				}
+			}
 			if errors.Is(err, errChecksFailed) {
 				// The report says what failed; exit non-zero quietly.
 				cmd.SilenceErrors = true
@@ -203,7 +273,15 @@ any step fails.`,
 		},
 	}
 	f.register(cmd.Flags())
-	cmd.Flags().BoolVar(&readOnly, "read-only", false, "do not create the test TXT record; only read")
+	fs := cmd.Flags()
+	fs.BoolVar(&readOnly, "read-only", false, "do not create the test TXT record; only read")
+	fs.StringVar(&configFile, "config", "", "the Caddy config to check every dns.providers.alidns of (as caddy run --config)")
+	fs.StringVar(&adapter, "adapter", "", "the config adapter of --config (as caddy run --adapter, e.g. caddyfile)")
+	fs.BoolVar(&asJSON, "json", false, "print the results as JSON instead of text")
+	fs.StringSliceVar(&resolvers, "resolvers", nil, "DNS resolvers to check through (default: the config's resolvers, else the system's)")
+	fs.DurationVar(&propagationTimeout, "propagation-timeout", 0, "how long to wait for the test record to be visible (default: the config's propagation_timeout, else 2m)")
+	fs.StringSliceVar(&authoritative, "authoritative", nil, "ip:port of the zone's name servers (default: the NS found in DNS, port 53)")
+	_ = fs.MarkHidden("authoritative")
 	return cmd
 }
 
@@ -229,72 +307,4 @@ func newZonesCommand() *cobra.Command {
 	}
 	f.register(cmd.Flags())
 	return cmd
-}
-
-// loadEnvFile sets the environment variables listed in a file of
-// KEY=VALUE lines, the format of caddy run --envfile: blank lines and
-// lines starting with # are skipped, an "export " prefix is allowed, a
-// value may be quoted with " or ' (and then span lines), and an unquoted
-// value ends at " #". Variables already set in the environment are kept,
-// as caddy run does. Errors name the file and line, never a value.
-func loadEnvFile(name string) error {
-	vars, err := readEnvFile(name)
-	if err != nil {
-		return err
-	}
-	for _, kv := range vars {
-		if _, set := os.LookupEnv(kv[0]); set {
-			continue
-		}
-		if err := os.Setenv(kv[0], kv[1]); err != nil {
-			return fmt.Errorf("envfile %s: setting %s: %w", name, kv[0], err)
-		}
-	}
-	return nil
-}
-
-// readEnvFile parses an env file into key/value pairs, in file order.
-func readEnvFile(name string) ([][2]string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("envfile: %w", err)
-	}
-	defer f.Close()
-	var out [][2]string
-	sc := bufio.NewScanner(f)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		key, val, ok := strings.Cut(line, "=")
-		key = strings.TrimSpace(strings.TrimPrefix(key, "export "))
-		if !ok || key == "" || strings.ContainsAny(key, " \t") {
-			return nil, fmt.Errorf("envfile %s:%d: want KEY=VALUE", name, n)
-		}
-		val = strings.TrimSpace(val)
-		if val != "" && (val[0] == '"' || val[0] == '\'') {
-			q := val[:1]
-			body := val[1:]
-			start := n
-			for !strings.HasSuffix(strings.TrimRight(body, " \t"), q) || strings.HasSuffix(body, `\`+q) {
-				if !sc.Scan() {
-					return nil, fmt.Errorf("envfile %s:%d: the quoted value of %s is not closed", name, start, key)
-				}
-				n++
-				body += "\n" + sc.Text()
-			}
-			body = strings.TrimRight(body, " \t")
-			val = strings.ReplaceAll(body[:len(body)-1], `\`+q, q)
-		} else if i := strings.Index(val, " #"); i >= 0 {
-			val = strings.TrimSpace(val[:i])
-		}
-		out = append(out, [2]string{key, val})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("envfile %s: %w", name, err)
-	}
-	return out, nil
 }

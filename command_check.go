@@ -26,11 +26,23 @@ type report struct {
 	w      io.Writer
 	failed int
 	warned int
+	steps  []reportStep
 }
+
+// reportStep is one line of the report with its details, for --json.
+type reportStep struct {
+	Status  string   `json:"status"` // ok, skip, warn or fail
+	Step    string   `json:"step"`
+	Message string   `json:"message"`
+	Details []string `json:"details,omitempty"`
+}
+
+var markStatus = map[string]string{"✓": "ok", "-": "skip", "!": "warn", "✗": "fail"}
 
 const stepWidth = 14
 
 func (r *report) line(mark, step, msg string) {
+	r.steps = append(r.steps, reportStep{Status: markStatus[mark], Step: step, Message: msg})
 	fmt.Fprintf(r.w, "  %s %-*s %s\n", mark, stepWidth, step, msg)
 }
 
@@ -56,6 +68,9 @@ func (r *report) fail(step, format string, args ...any) {
 // line breaks, such as a server message).
 func (r *report) detail(format string, args ...any) {
 	for _, l := range strings.Split(strings.TrimRight(fmt.Sprintf(format, args...), "\n"), "\n") {
+		if n := len(r.steps); n > 0 {
+			r.steps[n-1].Details = append(r.steps[n-1].Details, l)
+		}
 		fmt.Fprintf(r.w, "    %-*s %s\n", stepWidth, "", l)
 	}
 }
@@ -85,7 +100,7 @@ func (r *report) apiDetails(err error, what string) {
 	}
 	if e.DeniedAction != "" {
 		r.detail("denied RAM action: %s", e.DeniedAction)
-		r.detail("what to do: allow %s to the RAM user or role of this AccessKey (%s)", e.DeniedAction, what)
+		r.detail("what to do: allow %s to the RAM user or role of this AccessKey (%s); policy statement: %s", e.DeniedAction, what, api.PolicyStatement(e.DeniedAction, e.DeniedResource))
 	} else if hint := api.Hint(e.Code); hint != "" {
 		r.detail("what to do: %s", hint)
 	} else if e.Code == "" {
@@ -128,7 +143,7 @@ func settingsStep(o commandOptions, r *report) *api.Client {
 	if line == "" {
 		line = defaultLine + " (default)"
 	}
-	r.ok("settings", "endpoint %s (%s), line %s", endpoint, from, line)
+	r.ok("settings", "endpoint %s (%s), line %s", api.RedactEndpoint(endpoint), from, line)
 	if s["region_id"] != "" {
 		r.detail("region_id %s does not select the endpoint; --endpoint %s would", s["region_id"], api.RegionalEndpoint(s["region_id"]))
 	}
@@ -170,6 +185,9 @@ type accountZone struct {
 	VersionCode string `json:"VersionCode"`
 	VersionName string `json:"VersionName"`
 	RecordCount int64  `json:"RecordCount"`
+	DNSServers  struct {
+		DNSServer []string `json:"DnsServer"`
+	} `json:"DnsServers"`
 }
 
 func (z accountZone) ascii() string {
@@ -265,33 +283,76 @@ func normalizeDomain(domain string) (string, error) {
 }
 
 // runCheck checks that the module could solve a DNS-01 challenge for
-// o.Domain and writes a report of each step to w. It returns
+// o.Domain as Caddy would, and writes a report of each step to w (and, if
+// o.JSON is set, the steps to o.JSON as well). It returns
 // errChecksFailed if a step failed.
+//
+// Only AddDomainRecord and DeleteDomainRecord are required: a denied
+// lookup (DescribeDomains, DescribeSubDomainRecords) is a warning naming
+// the action, the zone is then taken from DNS (the SOA, as certmagic
+// finds it), and creating and deleting the test record is the proof.
 func runCheck(ctx context.Context, o checkOptions, w io.Writer) error {
+	_, err := runCheckReport(ctx, o, w)
+	return err
+}
+
+// checkResult is the machine-readable result of one check (--json).
+type checkResult struct {
+	Domain     string        `json:"domain"`
+	Source     string        `json:"source,omitempty"` // where the settings came from (--config)
+	Passed     bool          `json:"passed"`
+	Failed     int           `json:"failed"`
+	Warnings   int           `json:"warnings"`
+	Steps      []reportStep  `json:"steps"`
+	Visibility []visibility  `json:"visibility,omitempty"`
+	Resolvers  []string      `json:"resolvers,omitempty"`
+	Zone       string        `json:"zone,omitempty"`
+	NameServer []string      `json:"name_servers,omitempty"`
+	Elapsed    time.Duration `json:"elapsed_ns"`
+}
+
+func runCheckReport(ctx context.Context, o checkOptions, w io.Writer) (*checkResult, error) {
+	start := time.Now()
 	if o.Provider == nil {
 		o.Provider = new(Provider)
 	}
 	r := &report{w: w}
+	res := &checkResult{Domain: o.Domain, Source: o.Source}
 	domain, err := normalizeDomain(o.Domain)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fqdn := "_acme-challenge." + domain
-	fmt.Fprintf(w, "Checking AliDNS for %s (challenge record %s)\n", o.Domain, fqdn)
-	defer func() { summary(r, o, w) }()
+	fqdnASCII := asciiName(fqdn)
+	resolvers := make([]string, 0, len(o.Resolvers))
+	for _, rs := range o.Resolvers {
+		resolvers = append(resolvers, withPort(rs))
+	}
+	resolversFrom := "from the config"
+	if len(resolvers) == 0 {
+		resolvers, resolversFrom = systemResolvers(), "the system's (/etc/resolv.conf), as Caddy uses without a resolvers setting"
+	}
+	res.Resolvers = resolvers
+	fmt.Fprintf(w, "Checking AliDNS for %s (challenge record %s)\n", o.Domain, fqdnASCII)
+	defer func() {
+		summary(r, o, w)
+		res.Failed, res.Warnings, res.Passed, res.Steps = r.failed, r.warned, r.failed == 0, r.steps
+		res.Elapsed = time.Since(start)
+	}()
 
 	c := settingsStep(o.commandOptions, r)
 	if c == nil {
-		return errChecksFailed
+		return res, errChecksFailed
 	}
 	p := o.Provider
 
 	// The account's zones; a RAM policy without DescribeDomains is fine
-	// for certificates, so then the zone is found by probing.
+	// for certificates, so then the zone is found by probing, and without
+	// DescribeSubDomainRecords either, from DNS.
 	zones, listErr := listAccountZones(ctx, c)
 	var zone *accountZone
 	var existing []apiRecord
-	probed := false
+	probed, denied := false, false
 	switch {
 	case listErr == nil:
 		r.ok("zones", "the account hosts %d zone(s) (DescribeDomains)", len(zones))
@@ -299,19 +360,55 @@ func runCheck(ctx context.Context, o checkOptions, w io.Writer) error {
 	case fatal(listErr):
 		r.fail("zones", "the API refused the credentials or could not be reached")
 		r.apiDetails(listErr, "")
-		return errChecksFailed
+		return res, errChecksFailed
+	case isForbidden(listErr):
+		r.warn("zones", "%s is not allowed (optional: used by caddy alidns zones and for naming the closest zones in errors); finding the zone another way", deniedAction(listErr))
 	default:
 		r.warn("zones", "cannot list the account's zones; finding the zone by probing instead")
 		r.apiDetails(listErr, "needed only by caddy alidns zones, the libdns ZoneLister and clearer error messages; certificates work without it")
+	}
+	if listErr != nil {
 		zone, existing, err = probeZone(ctx, c, fqdn)
-		if err != nil {
+		switch {
+		case err != nil && isForbidden(err):
+			r.warn("lookup", "%s is not allowed (optional for certificates; the README's recommended policy grants it so that the provider can find and delete a record whose creation answer was lost); the zone is taken from DNS and proven by creating the test record", deniedAction(err))
+			denied = true
+		case err != nil:
 			r.fail("hosted zone", "probing the zones that could hold %s failed", fqdn)
 			r.apiDetails(err, "the module needs it to find and clean up challenge records")
-			return errChecksFailed
+			return res, errChecksFailed
 		}
 		probed = true
 	}
-	if zone == nil {
+
+	// The zone Caddy will write to: certmagic asks DNS for the SOA of the
+	// challenge name, through the resolvers it is configured with.
+	noDNS := len(resolvers) == 0
+	dnsZone, dnsErr := "", error(nil)
+	if noDNS {
+		r.skip("DNS zone", "no resolvers configured and none in /etc/resolv.conf: DNS checks skipped")
+	} else {
+		dnsZone, dnsErr = soaZone(ctx, resolvers, fqdnASCII)
+	}
+	if noDNS {
+	} else if dnsErr != nil {
+		r.warn("DNS zone", "cannot find the zone of %s in DNS through %s (%s): %v", fqdnASCII, strings.Join(resolvers, ", "), resolversFrom, dnsErr)
+		r.detail("Caddy finds the zone the same way; check that these resolvers answer, or set resolvers in the tls block / global options")
+	} else {
+		r.ok("DNS zone", "%s is in zone %s according to DNS (SOA, through %s)", fqdnASCII, dnsZone, strings.Join(resolvers, ", "))
+		dnsZone = unicodeName(dnsZone)
+	}
+
+	var candidates []string
+	switch {
+	case zone != nil:
+	case denied && dnsZone != "":
+		zone = &accountZone{DomainName: dnsZone}
+		r.skip("hosted zone", "not looked up (no permission); using %s from DNS, proven by creating the test record", dnsZone)
+	case denied:
+		candidates = suffixes(fqdn)[1:]
+		r.skip("hosted zone", "not looked up (no permission); trying to create the test record in %s", strings.Join(candidates, ", "))
+	default:
 		r.fail("hosted zone", "no zone of this account contains %s", fqdn)
 		if listErr == nil {
 			hz := make([]hostedZone, 0, len(zones))
@@ -321,49 +418,200 @@ func runCheck(ctx context.Context, o checkOptions, w io.Writer) error {
 			r.detail("%s", strings.TrimPrefix(closestZones(domain, hz), "; "))
 		}
 		r.detail("what to do: add the domain's zone in the AliDNS console of this account (and delegate it to AliDNS's name servers at the registrar), or use the AccessKey of the account that hosts it")
-		return errChecksFailed
+		return res, errChecksFailed
 	}
-	zname := zone.ascii()
-	rr, _ := relativeName(fqdn+".", zname)
-	msg := fmt.Sprintf("%s holds %s (record name %q)", zone.display(), fqdn, rr)
-	if zone.VersionCode != "" {
-		msg += ", " + zone.edition()
-		if m, note, ok := editionMinTTL(zone.VersionCode); ok {
-			msg += fmt.Sprintf(", minimum TTL %d s (from the edition", m)
-			if note != "" {
-				msg += "; " + note
+	if zone != nil {
+		candidates = []string{unicodeName(zone.ascii())}
+	}
+	if zone != nil && !denied {
+		zname := candidates[0]
+		rr, _ := relativeName(fqdn+".", zname)
+		msg := fmt.Sprintf("%s holds %s (record name %q)", zone.display(), fqdnASCII, rr)
+		if zone.VersionCode != "" {
+			msg += ", " + zone.edition()
+			if m, note, ok := editionMinTTL(zone.VersionCode); ok {
+				msg += fmt.Sprintf(", minimum TTL %d s (from the edition", m)
+				if note != "" {
+					msg += "; " + note
+				}
+				msg += ")"
 			}
-			msg += ")"
+		}
+		r.ok("hosted zone", "%s", msg)
+		if listErr == nil {
+			relatedZones(r, domain, zname, zones)
 		}
 	}
-	r.ok("hosted zone", "%s", msg)
-	if listErr == nil {
-		relatedZones(r, domain, zname, zones)
+	if zone != nil && dnsZone != "" && dnsZone != candidates[0] {
+		r.fail("DNS zone", "DNS says %s is in zone %s, but this AliDNS account holds it in zone %s: Caddy writes the challenge to %s", fqdnASCII, asciiName(dnsZone), asciiName(candidates[0]), asciiName(dnsZone))
+		if strings.HasSuffix(dnsZone, "."+candidates[0]) {
+			r.detail("%s is a child zone delegated to other name servers: host it in AliDNS too (and use it), or remove its delegation (NS records in %s)", asciiName(dnsZone), asciiName(candidates[0]))
+		} else {
+			r.detail("%s is hosted in AliDNS as its own zone but not delegated: add NS records for it in %s pointing to AliDNS, or delete it from AliDNS", asciiName(candidates[0]), asciiName(dnsZone))
+		}
+	}
+	if zone != nil {
+		res.Zone = asciiName(candidates[0])
+		if !noDNS {
+			res.NameServer = delegationStep(ctx, r, resolvers, res.Zone, zone.DNSServers.DNSServer)
+		}
 	}
 
 	// Records already at the challenge name.
-	if !probed {
-		existing, err = p.recordsAt(ctx, c, zname, rr)
-	}
 	switch {
-	case err != nil && fatal(err):
-		r.fail("existing", "cannot read the records at %s", fqdn)
-		r.apiDetails(err, "")
-		return errChecksFailed
-	case err != nil:
-		r.warn("existing", "cannot read the records at %s (DescribeSubDomainRecords)", fqdn)
-		r.apiDetails(err, "the module needs it to delete challenge records it did not create in the same run, e.g. after a restart, and for SetRecords")
-	default:
-		reportExisting(r, fqdn, existing)
+	case denied:
+		r.skip("existing", "not looked up (no permission for DescribeSubDomainRecords)")
+	case zone != nil:
+		rr, _ := relativeName(fqdn+".", candidates[0])
+		if !probed {
+			existing, err = p.recordsAt(ctx, c, candidates[0], rr)
+		}
+		switch {
+		case err != nil && fatal(err):
+			r.fail("existing", "cannot read the records at %s", fqdn)
+			r.apiDetails(err, "")
+			return res, errChecksFailed
+		case err != nil:
+			r.warn("existing", "cannot read the records at %s (DescribeSubDomainRecords)", fqdn)
+			r.apiDetails(err, "the module needs it to delete challenge records it did not create in the same run, e.g. after a restart, and for SetRecords")
+		default:
+			reportExisting(r, fqdn, existing)
+		}
 	}
 
 	if o.ReadOnly {
 		r.skip("create TXT", "skipped (--read-only)")
 		r.skip("delete TXT", "skipped (--read-only)")
-		return result(r)
+		return res, result(r)
 	}
-	writeTest(ctx, p, r, zname, rr, fqdn)
-	return result(r)
+	zname, created, value := createTest(ctx, p, r, candidates, fqdn)
+	if created == nil {
+		return res, result(r)
+	}
+	if zone == nil {
+		res.Zone = asciiName(zname)
+		if !noDNS {
+			res.NameServer = delegationStep(ctx, r, resolvers, res.Zone, nil)
+		}
+	}
+	if noDNS && len(o.Authoritative) == 0 {
+		r.skip("visibility", "no resolvers: not checked")
+	} else {
+		res.Visibility = visibilityStep(ctx, r, o, resolvers, res.NameServer, fqdnASCII, value)
+	}
+	deleteTest(ctx, p, r, zname, created, value)
+	return res, result(r)
+}
+
+// isForbidden reports whether err is an access denial.
+func isForbidden(err error) bool {
+	var e *api.Error
+	return errors.As(err, &e) && api.IsForbidden(e.Code)
+}
+
+func deniedAction(err error) string {
+	var e *api.Error
+	if errors.As(err, &e) && e.DeniedAction != "" {
+		return e.DeniedAction
+	}
+	return "an action"
+}
+
+// delegationStep checks that public DNS delegates zone to AliDNS (its NS
+// are the expected servers, or AliDNS's by name) and returns the NS found.
+func delegationStep(ctx context.Context, r *report, resolvers []string, zone string, expected []string) []string {
+	ns, err := nameServers(ctx, resolvers, zone)
+	what := "AliDNS's name servers"
+	if len(expected) > 0 {
+		what = "the name servers AliDNS assigned to it (" + strings.Join(expected, ", ") + ")"
+	}
+	var other []string
+	for _, n := range ns {
+		if !isAliDNSNameServer(n, expected) {
+			other = append(other, strings.TrimSuffix(n, "."))
+		}
+	}
+	switch {
+	case err != nil:
+		r.warn("delegation", "cannot ask %s for the NS records of %s: %v", strings.Join(resolvers, ", "), zone, err)
+	case len(ns) == 0:
+		r.fail("delegation", "public DNS has no NS records for %s", zone)
+		r.detail("what to do: at the domain's registrar, set the name servers to %s (shown in the AliDNS console)", what)
+	case len(other) == len(ns):
+		r.fail("delegation", "%s is delegated to %s, not to AliDNS: records written through the API are not what the CA sees", zone, strings.Join(other, ", "))
+		r.detail("what to do: at the domain's registrar (or in the parent zone), set the name servers of %s to %s", zone, what)
+	case len(other) > 0:
+		r.warn("delegation", "%s is delegated to AliDNS and to %s: the CA may ask a server that does not have the record", zone, strings.Join(other, ", "))
+	default:
+		r.ok("delegation", "%s is delegated to %s", zone, strings.Join(trimDots(ns), ", "))
+	}
+	return trimDots(ns)
+}
+
+func trimDots(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strings.TrimSuffix(n, ".")
+	}
+	return out
+}
+
+// visibilityStep waits for the test record at the zone's authoritative
+// servers and through the resolvers Caddy will use, and reports when each
+// saw it against Caddy's propagation_timeout.
+func visibilityStep(ctx context.Context, r *report, o checkOptions, resolvers, ns []string, fqdn, value string) []visibility {
+	timeout := o.PropagationTimeout
+	if timeout < 0 {
+		r.skip("visibility", "skipped: propagation_timeout -1 turns Caddy's propagation check off")
+		return nil
+	}
+	if timeout == 0 {
+		timeout = 2 * time.Minute // certmagic's default
+	}
+	servers := map[string]string{}
+	auth := o.Authoritative
+	if len(auth) == 0 && len(ns) > 0 {
+		auth = addresses(ctx, resolvers, ns)
+	}
+	if len(auth) == 0 && len(ns) > 0 {
+		r.skip("visibility", "the name servers %s do not resolve through %s: asking the resolvers only", strings.Join(ns, ", "), strings.Join(resolvers, ", "))
+	}
+	for _, a := range auth {
+		servers[withPort(a)] = "authoritative"
+	}
+	// Caddy checks through the resolvers when the config sets some, and
+	// at the authoritative servers otherwise (certmagic); the system's
+	// resolvers are asked only when no name server address is known.
+	if len(o.Resolvers) > 0 || len(servers) == 0 {
+		for _, rs := range resolvers {
+			if servers[rs] == "" {
+				servers[rs] = "resolver"
+			}
+		}
+	}
+	if len(servers) == 0 {
+		r.warn("visibility", "no resolver or name server to ask")
+		return nil
+	}
+	vis := waitVisible(ctx, servers, fqdn, value, timeout)
+	for _, v := range vis {
+		switch {
+		case v.Seen:
+			r.ok("visibility", "%s %s answers the test record after %s", v.Kind, v.Server, v.After.Round(time.Millisecond))
+		case v.Kind == "authoritative":
+			r.fail("visibility", "authoritative server %s did not answer the test record within %s", v.Server, timeout)
+		default:
+			r.fail("visibility", "resolver %s did not see the test record within %s (Caddy's propagation_timeout): Caddy would give up", v.Server, timeout)
+			r.detail("what to do: use resolvers that see AliDNS's answers quickly (e.g. the zone's AliDNS name servers, or 223.5.5.5 in mainland China) in the tls block's resolvers, or raise propagation_timeout")
+		}
+		if v.Err != "" && !v.Seen {
+			r.detail("last error: %s", v.Err)
+		}
+	}
+	if o.PropagationDelay > 0 {
+		r.detail("Caddy also waits propagation_delay %s before checking", o.PropagationDelay)
+	}
+	return vis
 }
 
 func result(r *report) error {
@@ -388,7 +636,7 @@ func summary(r *report, o checkOptions, w io.Writer) {
 func findZone(fqdn string, zones []accountZone) *accountZone {
 	byName := make(map[string]int, len(zones))
 	for i, z := range zones {
-		byName[z.ascii()] = i
+		byName[unicodeName(z.ascii())] = i
 	}
 	for _, s := range suffixes(fqdn) {
 		if i, ok := byName[s]; ok {
@@ -405,7 +653,7 @@ func findZone(fqdn string, zones []accountZone) *accountZone {
 func relatedZones(r *report, domain, zone string, zones []accountZone) {
 	var parents, children []string
 	for _, z := range zones {
-		a := z.ascii()
+		a := unicodeName(z.ascii())
 		switch {
 		case a == zone:
 		case strings.HasSuffix(zone, "."+a):
@@ -488,25 +736,51 @@ func reportExisting(r *report, fqdn string, recs []apiRecord) {
 	}
 }
 
-// writeTest creates and deletes a TXT record at the challenge name
-// through the provider's own methods, as certmagic does.
-func writeTest(ctx context.Context, p *Provider, r *report, zone, rr, fqdn string) {
+// createTest creates the test TXT record at the challenge name through
+// the provider's own method, as certmagic does, in the first of the
+// candidate zones that AliDNS accepts. It returns the zone and the record,
+// or a nil record after reporting the failure.
+func createTest(ctx context.Context, p *Provider, r *report, candidates []string, fqdn string) (string, []libdns.Record, string) {
 	value := "caddy-alidns-check-" + randomHex(8) + "-safe-to-delete"
-	created, err := p.AppendRecords(ctx, zone+".", []libdns.Record{libdns.RR{Type: "TXT", Name: rr, Data: value}})
-	if err != nil || len(created) != 1 {
-		if err == nil {
+	var err error
+	for _, zone := range candidates {
+		rr, rerr := relativeName(fqdn+".", zone)
+		if rerr != nil {
+			continue
+		}
+		var created []libdns.Record
+		created, err = p.AppendRecords(ctx, zone+".", []libdns.Record{libdns.RR{Type: "TXT", Name: rr, Data: value}})
+		if api.HasCode(err, zoneNotHostedCodes...) && len(candidates) > 1 {
+			continue
+		}
+		if err == nil && len(created) != 1 {
 			err = fmt.Errorf("AppendRecords returned %d records, want 1", len(created))
 		}
-		r.fail("create TXT", "cannot create a TXT record at %s", fqdn)
-		r.apiDetails(err, "the module adds the challenge record with it")
-		r.skip("delete TXT", "skipped: nothing was created")
-		return
+		if err != nil {
+			break
+		}
+		id := "?"
+		if info, ok := infoOf(created[0]); ok {
+			id = info.RecordID
+		}
+		r.ok("create TXT", "created record %s at %s in zone %s, TTL %d s, value %q", id, asciiName(fqdn), asciiName(zone), int64(created[0].RR().TTL/time.Second), value)
+		return zone, created, value
 	}
+	if err == nil {
+		err = fmt.Errorf("no zone of this account holds %s (tried %s)", fqdn, strings.Join(candidates, ", "))
+	}
+	r.fail("create TXT", "cannot create a TXT record at %s", fqdn)
+	r.apiDetails(err, "the module adds the challenge record with it")
+	r.skip("delete TXT", "skipped: nothing was created")
+	return "", nil, ""
+}
+
+// deleteTest deletes the test record, as certmagic does after a challenge.
+func deleteTest(ctx context.Context, p *Provider, r *report, zone string, created []libdns.Record, value string) {
 	id := "?"
 	if info, ok := infoOf(created[0]); ok {
 		id = info.RecordID
 	}
-	r.ok("create TXT", "created record %s at %s, TTL %d s, value %q", id, fqdn, int64(created[0].RR().TTL/time.Second), value)
 	deleted, err := p.DeleteRecords(ctx, zone+".", created)
 	switch {
 	case err != nil:

@@ -131,8 +131,7 @@ func TestCheckWithoutDescribeDomains(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	wantLines(t, out,
-		"! zones          cannot list the account's zones; finding the zone by probing instead",
-		"denied RAM action: alidns:DescribeDomains",
+		"! zones          alidns:DescribeDomains is not allowed (optional",
 		`✓ hosted zone    example.com holds _acme-challenge.a.b.example.com (record name "_acme-challenge.a.b")`,
 		"✓ delete TXT",
 		"All checks passed (1 warning(s))")
@@ -348,59 +347,80 @@ func TestCobraCommand(t *testing.T) {
 	wantLines(t, out, "check", "zones", "--envfile")
 }
 
-func TestReadEnvFile(t *testing.T) {
+// Env files are read as caddy run --envfile reads them (Caddy's own
+// quirks included; the e2e TestEnvFileParity compares with caddy environ),
+// and the lines Caddy reads differently from how they look are warned of.
+func TestLoadEnvFileLikeCaddy(t *testing.T) {
 	name := filepath.Join(t.TempDir(), "test.env")
-	writeFile(t, name, `# comment
+	writeFile(t, name, "\ufeffT_BOM=1\r\n"+`# comment
 ALICLOUD_ACCESS_KEY=LTAIabc
 
 export ALICLOUD_SECRET_KEY=s3cr3t  # trailing comment
-T_QUOTED="a b # not a comment"
+T_QUOTED="a b # cut by Caddy"
+T_HASH=pa#ss
 T_SINGLE='x=y'
 T_MULTI="line1
 line2"
 T_EMPTY=
+T_TWICE=1
+T_TWICE=2
 `)
-	got, err := readEnvFile(name)
+	b, _ := os.ReadFile(name)
+	got, err := parseCaddyEnvFile(strings.NewReader(string(b)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := [][2]string{
-		{"ALICLOUD_ACCESS_KEY", "LTAIabc"},
-		{"ALICLOUD_SECRET_KEY", "s3cr3t"},
-		{"T_QUOTED", "a b # not a comment"},
-		{"T_SINGLE", "x=y"},
-		{"T_MULTI", "line1\nline2"},
-		{"T_EMPTY", ""},
+	want := map[string]string{
+		"\ufeffT_BOM":         "1",
+		"ALICLOUD_ACCESS_KEY": "LTAIabc",
+		"ALICLOUD_SECRET_KEY": "s3cr3t",
+		"T_QUOTED":            "a b",
+		"T_HASH":              "pa",
+		"T_SINGLE":            "x=y",
+		"T_MULTI":             "line1\nline2",
+		"T_EMPTY":             "",
+		"T_TWICE":             "2",
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %q", got)
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("entry %d: got %q, want %q", i, got[i], want[i])
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%q: got %q, want %q", k, got[k], v)
 		}
 	}
 
 	// Variables already set win, as with caddy run --envfile.
 	t.Setenv("ALICLOUD_ACCESS_KEY", "from-process")
-	unsetenv(t, "ALICLOUD_SECRET_KEY")
-	for _, kv := range want[2:] {
-		unsetenv(t, kv[0])
+	for k := range want {
+		if k != "ALICLOUD_ACCESS_KEY" {
+			unsetenv(t, k)
+		}
 	}
-	if err := loadEnvFile(name); err != nil {
+	warnings, err := loadEnvFile(name)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if os.Getenv("ALICLOUD_ACCESS_KEY") != "from-process" || os.Getenv("ALICLOUD_SECRET_KEY") != "s3cr3t" {
 		t.Errorf("env after load: %q %q", os.Getenv("ALICLOUD_ACCESS_KEY"), os.Getenv("ALICLOUD_SECRET_KEY"))
 	}
+	all := strings.Join(warnings, "\n")
+	for _, w := range []string{"byte order mark", "line 6: Caddy cuts the value of T_QUOTED", "line 7: Caddy cuts the value of T_HASH"} {
+		if !strings.Contains(all, w) {
+			t.Errorf("warnings lack %q:\n%s", w, all)
+		}
+	}
+	if strings.Contains(all, "s3cr3t") || strings.Contains(all, "pa#ss") || strings.Contains(all, "SECRET_KEY") {
+		t.Errorf("warnings name a value or a line without a problem:\n%s", all)
+	}
 
 	bad := filepath.Join(t.TempDir(), "bad.env")
 	writeFile(t, bad, "OK=1\nnot a pair\n")
-	if _, err := readEnvFile(bad); err == nil || !strings.Contains(err.Error(), "bad.env:2") {
+	if _, err := loadEnvFile(bad); err == nil || !strings.Contains(err.Error(), "bad.env") || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("malformed line: %v", err)
 	}
-	writeFile(t, bad, "K=\"open\n")
-	if _, err := readEnvFile(bad); err == nil || !strings.Contains(err.Error(), "not closed") {
-		t.Errorf("unclosed quote: %v", err)
+	writeFile(t, bad, "K= secretvalue\n")
+	if _, err := loadEnvFile(bad); err == nil || strings.Contains(err.Error(), "secretvalue") {
+		t.Errorf("whitespace before value: %v", err)
 	}
 }

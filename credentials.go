@@ -54,19 +54,6 @@ const (
 	sourceDefaultChain = "default credential chain (credentials-go)"
 )
 
-// howToProvide lists every way of providing credentials; it ends the
-// error returned when none is found.
-const howToProvide = "provide credentials in one of these ways: " +
-	"(1) access_key_id and access_key_secret (plus security_token for STS credentials) in the Caddyfile/JSON config; " +
-	"(2) the environment variables " + envAliCloudAccessKey + " and " + envAliCloudSecretKey + " (plus " + envAliCloudSecurityToken + "), " +
-	"or " + envAlibabaAccessKeyID + " and " + envAlibabaAccessKeySecret + " (plus " + envAlibabaSecurityToken + "); " +
-	"(3) ram_role in the config or " + envAliCloudRAMRole + " in the environment, naming the RAM role of this ECS instance; " +
-	"(4) profile in the config (or ALIBABA_CLOUD_PROFILE) naming a profile of ~/.aliyun/config.json (ALIBABA_CLOUD_CONFIG_FILE) " +
-	"or of ~/.alibabacloud/credentials (ALIBABA_CLOUD_CREDENTIALS_FILE), whose current/default profile is otherwise used; " +
-	"(5) RRSA/OIDC: ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN and ALIBABA_CLOUD_OIDC_TOKEN_FILE; " +
-	"(6) on ECS, a RAM role attached to the instance, discovered through the instance metadata service (unless " + envECSMetadataDisabled + "=true); " +
-	"(7) ALIBABA_CLOUD_CREDENTIALS_URI, a URL serving temporary credentials"
-
 // credentialSource is the credential provider chosen by
 // resolveCredentials. It implements api.CredentialProvider and
 // api.Invalidator and is safe for concurrent use.
@@ -301,7 +288,11 @@ func resolveCredentials(opts credentialOptions, lookupEnv func(string) (string, 
 	}
 
 	// 4. The official default chain.
-	return defaultChainSource()
+	src, err := defaultChainSource()
+	if err != nil {
+		return nil, noCredentialsError(err, currentStart(lookupEnv))
+	}
+	return src, nil
 }
 
 // checkCredentialOptions refuses credential settings that cannot be
@@ -411,7 +402,7 @@ func defaultChain() (providers.CredentialsProvider, error) {
 func defaultChainSource() (*credentialSource, error) {
 	s, err := dynamicSource(sourceDefaultChain, true, defaultChain)
 	if err != nil {
-		return nil, fmt.Errorf("no Alibaba Cloud credentials found; %s (%w)", howToProvide, err)
+		return nil, err
 	}
 	// Pin the chain member that answered: the chain itself keeps using
 	// it, and Invalidate rebuilds just that member.

@@ -278,12 +278,10 @@ func TestCredentialErrors(t *testing.T) {
 		{"profile not found", credentialOptions{Profile: "nope"}, nil,
 			[]string{`profile is set to "nope"`, "~/.aliyun/config.json", "~/.alibabacloud/credentials"}},
 		{"nothing at all", credentialOptions{}, nil, []string{
-			"no Alibaba Cloud credentials found",
-			"access_key_id and access_key_secret",
-			"ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY", "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-			"ram_role", "ALICLOUD_RAM_ROLE", "~/.aliyun/config.json", "~/.alibabacloud/credentials",
-			"ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
-			"ECS", "ALIBABA_CLOUD_CREDENTIALS_URI",
+			// The likely cause depends on how the test runs (a
+			// container, systemd); TestNoCredentialsErrorLeadsWithLikelyCause
+			// covers each.
+			"no Alibaba Cloud credentials found", "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY", readmeCredentials,
 		}},
 	}
 	for _, tt := range tests {

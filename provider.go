@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -94,6 +95,10 @@ type Provider struct {
 	// secrets they stand for.
 	expanded    settings
 	provisioned bool
+
+	// metrics are Caddy's Prometheus metrics of the API calls, set by
+	// Provision (metrics.go); nil outside Caddy.
+	metrics atomic.Pointer[apiMetrics]
 }
 
 // RetryPolicy bounds how an API call is retried: MaxAttempts requests at
@@ -174,6 +179,7 @@ func (p *Provider) log() *zap.Logger {
 // AliDNS business parameters hold no secret (credentials travel in
 // headers only) and record values are not logged.
 func (p *Provider) observe(c api.Call) {
+	p.metrics.Load().observe(c)
 	l := p.log()
 	if ce := l.Check(zap.DebugLevel, "api call"); ce != nil {
 		fields := []zap.Field{zap.String("action", c.Action)}

@@ -103,8 +103,9 @@ func TestRelativeName(t *testing.T) {
 func TestAPIZone(t *testing.T) {
 	for in, want := range map[string]string{
 		"example.com.": "example.com", "Example.COM": "example.com", " example.com. ": "example.com",
-		"例子.中国.": "xn--fsqu00a.xn--fiqs8s", "XN--FSQU00A.XN--FIQS8S.": "xn--fsqu00a.xn--fiqs8s",
-		"bücher.de": "xn--bcher-kva.de",
+		// AliDNS wants an IDN zone's Unicode DomainName (idn.go).
+		"例子.中国.": "例子.中国", "XN--FSQU00A.XN--FIQS8S.": "例子.中国",
+		"bücher.de": "bücher.de", "xn--bcher-kva.de": "bücher.de",
 	} {
 		if got, err := apiZone(in); err != nil || got != want {
 			t.Errorf("apiZone(%q) = %q, %v; want %q", in, got, err, want)

@@ -16,38 +16,36 @@ import (
 	"github.com/caddy-alidns/alidns/internal/api"
 )
 
-// apiZone turns a libdns zone ("example.com.", any case, possibly an
-// internationalised name) into the form sent as DomainName: lower-case
-// ASCII (punycode) without the trailing dot.
+// apiZone turns a libdns zone ("example.com.", any case, ASCII/punycode or
+// Unicode) into the form sent as DomainName: lower case without the
+// trailing dot, internationalised labels in Unicode as AliDNS wants them
+// (see idn.go).
 func apiZone(zone string) (string, error) {
 	z := strings.TrimSuffix(strings.TrimSpace(zone), ".")
 	if z == "" {
 		return "", fmt.Errorf("zone is empty: pass the zone name, e.g. \"example.com.\"")
 	}
-	ascii, err := idna.Lookup.ToASCII(z)
-	if err != nil {
+	if _, err := idna.Lookup.ToASCII(z); err != nil {
 		// Lookup is strict (e.g. about underscores); fall back to plain
 		// punycode conversion, which only fails on truly broken input.
-		if ascii, err = idna.Punycode.ToASCII(z); err != nil {
+		if _, err = idna.Punycode.ToASCII(z); err != nil {
 			return "", fmt.Errorf("zone %q is not a valid domain name: %w", zone, err)
 		}
 	}
-	return strings.ToLower(ascii), nil
+	return unicodeName(z), nil
 }
 
 // relativeName returns the AliDNS RR (host record) for a libdns name in
-// zone: "@" for the apex, the relative name otherwise. Fully-qualified
-// names (with a trailing dot) must lie inside the zone.
+// zone (as apiZone returns it): "@" for the apex, the relative name
+// otherwise, with punycode labels in Unicode like the zone.
+// Fully-qualified names (with a trailing dot) must lie inside the zone.
 func relativeName(name, zone string) (string, error) {
 	n := strings.TrimSpace(name)
 	switch {
 	case n == "" || n == "@":
 		return "@", nil
 	case strings.HasSuffix(n, "."):
-		fq := strings.ToLower(strings.TrimSuffix(n, "."))
-		if ascii, err := idna.Punycode.ToASCII(fq); err == nil {
-			fq = ascii
-		}
+		fq := unicodeName(n)
 		if fq == zone {
 			return "@", nil
 		}
@@ -57,6 +55,9 @@ func relativeName(name, zone string) (string, error) {
 		return "", fmt.Errorf("name %q is not inside zone %q", name, zone)
 	}
 	n = strings.TrimSuffix(n, ".@")
+	if strings.Contains(strings.ToLower(n), "xn--") {
+		n = unicodeName(n)
+	}
 	return n, nil
 }
 
@@ -92,6 +93,16 @@ func (z hostedZone) ascii() string {
 		return strings.ToLower(z.PunyCode)
 	}
 	return strings.ToLower(z.Name)
+}
+
+// display is the zone's name for messages: the ASCII form, followed by
+// the Unicode form for an IDN zone.
+func (z hostedZone) display() string {
+	a := z.ascii()
+	if u := unicodeName(a); u != a {
+		return a + " (" + u + ")"
+	}
+	return a
 }
 
 const domainsPageSize = 100
@@ -175,14 +186,17 @@ func (p *Provider) explainZoneError(ctx context.Context, c *api.Client, zone str
 }
 
 func closestZones(zone string, zones []hostedZone) string {
+	// zone is in API form (Unicode for IDNs); compare in ASCII, which
+	// DescribeDomains lists as PunyCode.
+	zone = asciiName(zone)
 	var related []string
 	for _, z := range zones {
 		a := z.ascii()
 		switch {
 		case strings.HasSuffix(zone, "."+a):
-			related = append(related, a+" (a parent, hosted)")
+			related = append(related, z.display()+" (a parent, hosted)")
 		case strings.HasSuffix(a, "."+zone):
-			related = append(related, a+" (a sub-domain hosted as its own zone)")
+			related = append(related, z.display()+" (a sub-domain hosted as its own zone)")
 		}
 	}
 	if len(related) > 0 {
@@ -194,7 +208,7 @@ func closestZones(zone string, zones []hostedZone) string {
 	}
 	names := make([]string, 0, min(len(zones), 10))
 	for _, z := range zones[:min(len(zones), 10)] {
-		names = append(names, z.ascii())
+		names = append(names, z.display())
 	}
 	more := ""
 	if len(zones) > 10 {

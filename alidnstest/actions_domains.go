@@ -35,9 +35,10 @@ func mainDomain(ascii string) (main, rr string, ok bool) {
 }
 
 // nameServers returns the simulated name servers of a zone, which the DNS
-// server also publishes as the apex NS set.
+// server also publishes as the apex NS set: AliDNS's Free-edition servers,
+// as DescribeDomains lists them (DnsServers).
 func (z *zone) nameServers() []string {
-	return []string{"ns1." + z.ascii, "ns2." + z.ascii}
+	return []string{"dns1.hichina.com", "dns2.hichina.com"}
 }
 
 func (st *state) recordCount(zoneKey string) int {

@@ -318,8 +318,19 @@ func TestDomains(t *testing.T) {
 		}
 	}
 	mustErr(t, c.call("DescribeDomainInfo", "DomainName", "other.com"), 400, "IncorrectDomainUser")
-	// Records in an IDN zone, addressed by either form.
-	add := mustOK(t, c.call("AddDomainRecord", "DomainName", "xn--bcher-kva.example", "RR", "www", "Type", "A", "Value", "192.0.2.1"))
+	// Records in an IDN zone: AliDNS knows the zone by its Unicode
+	// DomainName only; the punycode form is an unknown domain on every
+	// record action (DescribeDomains still lists and finds both forms).
+	for _, call := range [][]string{
+		{"AddDomainRecord", "DomainName", "xn--bcher-kva.example", "RR", "www", "Type", "A", "Value", "192.0.2.1"},
+		{"DescribeDomainRecords", "DomainName", "xn--bcher-kva.example"},
+		{"DescribeSubDomainRecords", "DomainName", "xn--bcher-kva.example", "SubDomain", "www.bücher.example"},
+		{"DeleteSubDomainRecords", "DomainName", "XN--BCHER-KVA.example", "RR", "www"},
+		{"DescribeDomainInfo", "DomainName", "xn--bcher-kva.example."},
+	} {
+		mustErr(t, c.call(call[0], call[1:]...), 400, "InvalidDomainName.NoExist")
+	}
+	add := mustOK(t, c.call("AddDomainRecord", "DomainName", "bücher.example", "RR", "www", "Type", "A", "Value", "192.0.2.1"))
 	info := mustOK(t, c.call("DescribeDomainRecordInfo", "RecordId", add.str("RecordId")))
 	if info.str("DomainName") != "bücher.example" || info.str("PunyCode") != "xn--bcher-kva.example" {
 		t.Fatalf("IDN record info = %s", info.Raw)

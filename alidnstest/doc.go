@@ -55,7 +55,7 @@
 //	InvalidTimeStamp.Expired                    400  more than 15 minutes off the server clock
 //	SignatureNonceUsed                          400  nonce reused by the same key within 15 minutes
 //	Forbidden.RAM                               400  action not allowed by AllowActions
-//	InvalidDomainName.NoExist                   400  zone not hosted anywhere
+//	InvalidDomainName.NoExist                   400  zone not hosted anywhere, or an IDN zone named in punycode
 //	InvalidDomainName.Format                    400  unparsable domain name
 //	IncorrectDomainUser                         400  zone hosted in another account (AddForeignZone)
 //	DomainRecordNotBelongToUser                 400  unknown, deleted or foreign RecordId
@@ -67,6 +67,15 @@
 //	LastOperationNotFinished                    400  Faults.WriteWindow
 //	Throttling.User                             429  Faults.QPS (with an x-ratelimit-user-api header)
 //	InternalError / ServiceUnavailable          500 / 503  Faults.ErrorRate
+//
+// # Internationalised zones
+//
+// Like AliDNS, the simulator knows an IDN zone by its Unicode DomainName:
+// a punycode DomainName ("xn--fsqu00a.xn--fiqs8s") on a record action is
+// answered InvalidDomainName.NoExist (caddyserver/caddy issue 6905).
+// DescribeDomains lists both forms (DomainName and PunyCode) and its
+// KeyWord matches either. Host records (RR) are accepted in either form and
+// the DNS server answers them in ASCII.
 //
 // All methods of Server are safe for concurrent use.
 package alidnstest

@@ -366,7 +366,23 @@ func (st *state) lookupZone(name string) (*zone, *apiError) {
 	if z.foreign {
 		return nil, errCode("IncorrectDomainUser")
 	}
+	if z.name != z.ascii && hasPunycodeLabel(name) {
+		// AliDNS knows an IDN zone by its Unicode DomainName only: the
+		// punycode form (its PunyCode in DescribeDomains) is answered as
+		// an unknown domain (caddyserver/caddy issue 6905).
+		return nil, errCode("InvalidDomainName.NoExist")
+	}
 	return z, nil
+}
+
+// hasPunycodeLabel reports whether a name has an ACE ("xn--") label.
+func hasPunycodeLabel(name string) bool {
+	for _, l := range strings.Split(strings.ToLower(strings.TrimSpace(name)), ".") {
+		if strings.HasPrefix(l, "xn--") {
+			return true
+		}
+	}
+	return false
 }
 
 // lookupRecord resolves a RecordId parameter to a record of a hosted zone.

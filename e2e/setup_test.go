@@ -38,6 +38,8 @@ type setupOptions struct {
 	simArgs []string
 	// profiles are extra Pebble certificate profiles.
 	profiles map[string]time.Duration
+	// zones are further zones hosted in the simulator (besides zone).
+	zones []string
 }
 
 // setup starts the simulator, Pebble and a backend for one scenario whose
@@ -51,7 +53,7 @@ func setup(t *testing.T, timeout time.Duration, o setupOptions) *env {
 	e.secret = "e2eSecret" + randomHex(12)
 	args := append([]string{"-no-default-key", "-key", e.keyID + ":" + e.secret}, o.simArgs...)
 	var err error
-	e.sim, err = harness.StartSim(ctx, t, tools, harness.SimOptions{Dir: e.dir, Zones: []string{zone}, Args: args})
+	e.sim, err = harness.StartSim(ctx, t, tools, harness.SimOptions{Dir: e.dir, Zones: append([]string{zone}, o.zones...), Args: args})
 	if err != nil {
 		t.Fatalf("starting the AliDNS simulator: %v", err)
 	}

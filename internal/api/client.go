@@ -331,7 +331,7 @@ func (st *callState) try(attempt int) outcome {
 // judgeError decides what an error answer leads to.
 func (st *callState) judgeError(attempt int, res result, cred Credential, lim *limiter) outcome {
 	e := parseError(st.action, res.status, res.requestID, res.body, cred)
-	e.Attempts = attempt
+	e.annotate(attempt, st.waited, st.params, res.body) // error.go
 	if res.status >= 500 {
 		// A server error says nothing about whether the backend applied
 		// the call before failing.

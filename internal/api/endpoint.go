@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -15,17 +16,26 @@ const DefaultEndpoint = "https://alidns.aliyuncs.com"
 // "http://host[:port]" or a bare "host[:port]" (which means HTTPS), and
 // returns its normalised URL with path "/". Plain http:// is accepted only
 // for loopback hosts.
-func ParseEndpoint(s string) (*url.URL, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
+//
+// Errors never quote credentials or a query the endpoint was given with:
+// "https://user:pass@host/?token=x" is shown as "https://[redacted]@host/?[redacted]".
+func ParseEndpoint(raw string) (*url.URL, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
 		return nil, fmt.Errorf("endpoint is empty: set it to a URL such as %s", DefaultEndpoint)
 	}
-	if !strings.Contains(s, "://") {
-		s = "https://" + s
+	if !strings.Contains(raw, "://") {
+		raw = "https://" + raw
 	}
-	u, err := url.Parse(s)
+	s := RedactEndpoint(raw)
+	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("endpoint %q is not a valid URL (want https://host[:port]): %w", s, err)
+		// url.Error quotes the whole input: keep only its reason.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("endpoint %q is not a valid URL (want https://host[:port]): %s", s, RedactEndpoint(err.Error()))
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
 		return nil, fmt.Errorf("endpoint %q: scheme %q is not supported (want https:// or http://)", s, u.Scheme)
@@ -38,8 +48,11 @@ func ParseEndpoint(s string) (*url.URL, error) {
 			return nil, fmt.Errorf("endpoint %q has an invalid port %q", s, port)
 		}
 	}
-	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("endpoint %q must be only scheme://host[:port], without credentials, path or query", s)
+	if u.User != nil {
+		return nil, fmt.Errorf("endpoint %q holds credentials (user:password@): remove them; the API is authenticated with the AccessKey, and a proxy's credentials belong in HTTPS_PROXY", s)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("endpoint %q must be only scheme://host[:port], without path or query", s)
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		return nil, fmt.Errorf("endpoint %q: plain http:// is only allowed for a loopback host (a local simulator), since requests carry the STS token and signatures in clear text; use https://%s", s, u.Host)
@@ -56,6 +69,27 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// RedactEndpoint removes what may be secret from an endpoint string for
+// messages: the userinfo (user:password@) and the query.
+func RedactEndpoint(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		rest := s[i+3:]
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+			s = s[:i+3] + "[redacted]" + rest[at:]
+		}
+	} else if at := strings.LastIndex(s, "@"); at >= 0 && !strings.ContainsAny(s[:at], "/?#") {
+		s = "[redacted]" + s[at:]
+	}
+	if q := strings.IndexByte(s, '?'); q >= 0 {
+		s = s[:q+1] + "[redacted]"
+	}
+	return s
 }
 
 // RegionalEndpoint returns the regional endpoint for a region id such as

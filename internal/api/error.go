@@ -1,9 +1,12 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
+	"time"
 )
 
 // Error is an error answered by the AliDNS API: a JSON error body with a
@@ -20,11 +23,22 @@ type Error struct {
 	RequestID  string
 	Recommend  string
 	// DeniedAction is the RAM action that was refused, for Forbidden.RAM
-	// errors (the API action itself: alidns:<Action>).
+	// errors (AccessDeniedDetail.AuthAction, else alidns:<Action>).
 	DeniedAction string
+	// DeniedResource is the RAM resource the denied action was asked on
+	// (AccessDeniedDetail.AuthResource, else the zone of the request as
+	// acs:alidns:*:*:domain/<zone>; "" when neither is known).
+	DeniedResource string
+	// Principal is the RAM identity that was refused, as AccessDeniedDetail
+	// names it ("SubUser caddy-dns"); ExplicitDeny is set when a Deny
+	// statement, not a missing Allow, refused it.
+	Principal    string
+	ExplicitDeny bool
 	// Attempts is how many requests the client sent for this call; above 1
 	// the call was retried, which matters for non-idempotent actions.
 	Attempts int
+	// Waited is the time the client spent waiting between attempts.
+	Waited time.Duration
 	// Body is the start of a non-JSON error body, for diagnostics.
 	Body string
 }
@@ -49,11 +63,82 @@ func (e *Error) Error() string {
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
 	}
-	if hint := Hint(e.Code); hint != "" {
+	if hint := e.hint(); hint != "" {
 		b.WriteString("; ")
 		b.WriteString(hint)
 	}
 	return b.String()
+}
+
+// annotate completes an error answer with what the client knows about the
+// call: the attempts made and the time waited between them, and for an
+// access denial the action, resource and identity from the body's
+// AccessDeniedDetail, or else from the request.
+func (e *Error) annotate(attempts int, waited time.Duration, params url.Values, body []byte) {
+	e.Attempts, e.Waited = attempts, waited
+	if !IsForbidden(e.Code) {
+		return
+	}
+	var eb struct {
+		Detail map[string]any `json:"AccessDeniedDetail"`
+	}
+	_ = json.Unmarshal(body, &eb)
+	str := func(k string) string { v, _ := eb.Detail[k].(string); return strings.TrimSpace(v) }
+	e.DeniedAction = "alidns:" + e.Action
+	if a := str("AuthAction"); a != "" {
+		e.DeniedAction = a
+	}
+	switch {
+	case str("AuthResource") != "":
+		e.DeniedResource = str("AuthResource")
+	case params.Get("DomainName") != "":
+		e.DeniedResource = "acs:alidns:*:*:domain/" + params.Get("DomainName")
+	}
+	e.Principal = strings.TrimSpace(str("AuthPrincipalType") + " " + str("AuthPrincipalDisplayName"))
+	e.ExplicitDeny = strings.EqualFold(str("NoPermissionType"), "ExplicitDeny")
+}
+
+// IsForbidden reports whether code is an access denial (Forbidden.RAM
+// and the other Forbidden* codes).
+func IsForbidden(code string) bool { return strings.HasPrefix(code, "Forbidden") }
+
+// PolicyStatement is the RAM policy statement that allows action on
+// resource (the zone's resource, or every zone's when resource is "").
+func PolicyStatement(action, resource string) string {
+	if resource == "" {
+		resource = "acs:alidns:*:*:domain/*"
+	}
+	b, _ := json.Marshal(struct{ Effect, Action, Resource string }{"Allow", action, resource})
+	return string(b)
+}
+
+// hint is Hint(e.Code) made specific with what the error knows.
+func (e *Error) hint() string {
+	switch {
+	case IsForbidden(e.Code):
+		who := "the RAM user or role of this AccessKey"
+		if e.Principal != "" {
+			who = e.Principal
+		}
+		on := e.DeniedResource
+		if on == "" {
+			on = "the zone"
+		}
+		if e.ExplicitDeny {
+			return fmt.Sprintf("%s is explicitly denied %s on %s by a Deny statement in one of its policies: remove that statement (an Allow does not override a Deny)", who, e.DeniedAction, on)
+		}
+		return fmt.Sprintf("%s is not allowed %s on %s: add this statement to its RAM policy: %s (see the README's least-privilege RAM policy)", who, e.DeniedAction, on, PolicyStatement(e.DeniedAction, e.DeniedResource))
+	case IsThrottling(e.Code):
+		did := "the client did not retry"
+		if e.Attempts > 1 {
+			did = fmt.Sprintf("the client already tried %d times, waiting %s in all between attempts with backoff", e.Attempts, e.Waited.Round(10*time.Millisecond))
+		}
+		return "AliDNS throttled this Alibaba Cloud account's API requests (its API rate limit is shared by every client of the account); " + did +
+			", and Caddy retries the certificate later by itself. To avoid it: stop other tools from calling the AliDNS API of this account at the same time " +
+			"(DDNS scripts, Terraform, other Caddy instances), or spread them out; obtain fewer certificates at once (a wildcard instead of many names; " +
+			"an on_demand_tls ask endpoint to bound on-demand issuance)"
+	}
+	return Hint(e.Code)
 }
 
 // HasCode reports whether err is (or wraps) an *Error with one of codes.
@@ -77,8 +162,8 @@ func Hint(code string) string {
 		return "the AccessKey ID is unknown: check access_key_id / ALICLOUD_ACCESS_KEY, and that the key is enabled in the RAM console"
 	case code == "SignatureDoesNotMatch" || code == "IncompleteSignature":
 		return "the AccessKey secret does not match the AccessKey ID: check access_key_secret / ALICLOUD_SECRET_KEY"
-	case code == "Forbidden.RAM" || strings.HasPrefix(code, "Forbidden"):
-		return "the RAM user or role lacks a permission: grant the alidns actions listed in the README's RAM policy"
+	case IsForbidden(code):
+		return "the RAM user or role lacks a permission: grant the alidns actions listed in the README's least-privilege RAM policy"
 	case strings.HasPrefix(code, "InvalidSecurityToken"):
 		return "the STS security token is invalid or expired: refresh it, or use a credential source that renews tokens"
 	case code == "InvalidTimeStamp.Expired":
@@ -89,8 +174,8 @@ func Hint(code string) string {
 		return "the zone is hosted by another Alibaba Cloud account: use that account's AccessKey"
 	case code == "QuotaExceeded.TTL":
 		return "the TTL is outside what the zone's AliDNS edition allows (600 s minimum on Free and Personal)"
-	case strings.HasPrefix(code, "Throttling"):
-		return "AliDNS rate limit hit: retry later or lower the request rate"
+	case IsThrottling(code):
+		return "AliDNS throttled this account's API requests: other clients of the account (DDNS scripts, Terraform, other Caddy instances) share its rate limit; space them out"
 	}
 	return ""
 }
