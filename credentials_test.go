@@ -2,18 +2,8 @@ package alidns
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/json"
-	"encoding/pem"
 	"errors"
-	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -22,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,17 +22,16 @@ import (
 // Fake secret material. Tests assert that none of it appears in errors or
 // source descriptions.
 const (
-	testKeyID     = "LTAI-test-key-id"
-	testSecret    = "test-secret-VALUE-1"
-	testToken     = "test-token-VALUE-1"
-	testKeyID2    = "LTAI-test-key-id-2"
-	testSecret2   = "test-secret-VALUE-2"
-	testToken2    = "test-token-VALUE-2"
-	testRoleName  = "caddy-dns-role"
-	testSTSPrefix = "STS.test-"
+	testKeyID    = "LTAI-test-key-id"
+	testSecret   = "test-secret-VALUE-1"
+	testToken    = "test-token-VALUE-1"
+	testKeyID2   = "LTAI-test-key-id-2"
+	testSecret2  = "test-secret-VALUE-2"
+	testToken2   = "test-token-VALUE-2"
+	testRoleName = "caddy-dns-role"
 )
 
-var allTestSecrets = []string{testSecret, testToken, testSecret2, testToken2, "sts-secret-", "sts-token-", "sim-sts-secret-", "sim-sts-token-", testOIDCToken}
+var allTestSecrets = []string{testSecret, testToken, testSecret2, testToken2, "sts-secret-", "sts-token-", "sim-sts-secret-", "sim-sts-token-", testOIDC.Token}
 
 // unsetenv removes name from the environment for the duration of the
 // test, restoring it afterwards.
@@ -443,131 +431,52 @@ func TestCredentialINIFile(t *testing.T) {
 	})
 }
 
-// stsServer serves temporary credentials in the format of the
-// credentials-go credentials URI (and, with ecs, of the ECS instance
-// metadata service), counting how often they are fetched.
-type stsServer struct {
-	ttl     atomic.Int64 // lifetime of issued credentials, in seconds
-	fetches atomic.Int64
-	fail    atomic.Bool
-
-	mu   sync.Mutex
-	seen []string // "METHOD host path" of every request
-}
-
-func newSTSServer(ttl time.Duration) *stsServer {
-	s := &stsServer{}
-	s.ttl.Store(int64(ttl / time.Second))
-	return s
-}
-
-// issue writes a fresh credential.
-func (s *stsServer) issue(w http.ResponseWriter) {
-	n := s.fetches.Add(1)
-	if s.fail.Load() {
-		// A broken answer quoting a secret: it must not reach any error.
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"Code":"Success","AccessKeyId":"%s%d","AccessKeySecret":"sts-secret-%d"}`, testSTSPrefix, n, n)
-		return
-	}
-	exp := time.Now().Add(time.Duration(s.ttl.Load()) * time.Second).UTC().Format("2006-01-02T15:04:05Z")
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]string{
-		"Code":            "Success",
-		"AccessKeyId":     fmt.Sprintf("%s%d", testSTSPrefix, n),
-		"AccessKeySecret": fmt.Sprintf("sts-secret-%d", n),
-		"SecurityToken":   fmt.Sprintf("sts-token-%d", n),
-		"Expiration":      exp,
-		"LastUpdated":     time.Now().UTC().Format("2006-01-02T15:04:05Z"),
-	})
-}
-
-// ServeHTTP answers GET /credentials and the ECS metadata paths.
-func (s *stsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.seen = append(s.seen, r.Method+" "+r.URL.Host+" "+r.URL.Path)
-	s.mu.Unlock()
-	const credPath = "/latest/meta-data/ram/security-credentials/"
-	switch {
-	case r.Method == http.MethodGet && r.URL.Path == "/credentials":
-		s.issue(w)
-	case r.Method == http.MethodPut && r.URL.Path == "/latest/api/token":
-		if r.Header.Get("X-Aliyun-Ecs-Metadata-Token-Ttl-Seconds") == "" {
-			http.Error(w, "missing TTL header", http.StatusBadRequest)
-			return
-		}
-		fmt.Fprint(w, "imds-session-token")
-	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, credPath):
-		if role := strings.TrimPrefix(r.URL.Path, credPath); role != "" && role != testRoleName {
-			http.NotFound(w, r)
-			return
-		}
-		if r.Header.Get("X-Aliyun-Ecs-Metadata-Token") != "imds-session-token" {
-			http.Error(w, "IMDSv2 token required", http.StatusUnauthorized)
-			return
-		}
-		if strings.TrimPrefix(r.URL.Path, credPath) == "" {
-			fmt.Fprint(w, testRoleName)
-			return
-		}
-		s.issue(w)
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-func (s *stsServer) requests() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.seen...)
-}
-
 func TestCredentialURI(t *testing.T) {
 	isolateCredentialEnv(t)
-	sts := newSTSServer(time.Hour)
-	srv := httptest.NewServer(sts)
-	defer srv.Close()
-	t.Setenv("ALIBABA_CLOUD_CREDENTIALS_URI", srv.URL+"/credentials?auth=uri-query-secret")
+	sim := alidnstest.NewServer(alidnstest.WithoutDNS(), alidnstest.WithDefaultCredentials(false))
+	defer sim.Close()
+	t.Setenv("ALIBABA_CLOUD_CREDENTIALS_URI", sim.URL+"/credentials-uri?auth=uri-query-secret")
 
 	src := mustResolve(t, credentialOptions{})
 	if got, want := src.Source(), "default credential chain (credentials-go): credential_uri"; got != want {
 		t.Errorf("Source() = %q, want %q", got, want)
 	}
-	if n := sts.fetches.Load(); n != 1 {
+	if n := sim.CredentialFetches(); n != 1 {
 		t.Errorf("resolve fetched %d times, want 1", n)
 	}
 
 	// Long-lived temporary credentials are cached.
 	c1 := mustCredential(t, src)
 	c2 := mustCredential(t, src)
-	if c1.AccessKeyID != testSTSPrefix+"1" || c2.AccessKeyID != c1.AccessKeyID || c1.SecurityToken != "sts-token-1" || c1.AccessKeySecret != "sts-secret-1" {
+	if !strings.HasPrefix(c1.AccessKeyID, "STS.") || c1.SecurityToken == "" || c2 != c1 {
 		t.Errorf("got %v then %v, want the first issued credential twice", c1, c2)
 	}
-	if n := sts.fetches.Load(); n != 1 {
+	if n := sim.CredentialFetches(); n != 1 {
 		t.Errorf("fetched %d times, want 1 (cached)", n)
 	}
 
 	// Invalidate forces a refetch.
 	src.Invalidate()
-	if c := mustCredential(t, src); c.AccessKeyID != testSTSPrefix+"2" {
-		t.Errorf("after Invalidate got %v, want a fresh credential", c)
+	c3 := mustCredential(t, src)
+	if c3.AccessKeyID == c1.AccessKeyID {
+		t.Errorf("after Invalidate got %v, want a fresh credential", c3)
 	}
-	if c := mustCredential(t, src); c.AccessKeyID != testSTSPrefix+"2" {
+	if c := mustCredential(t, src); c != c3 {
 		t.Errorf("got %v, want the cached second credential", c)
 	}
 
 	// Credentials within three minutes of their expiration are refreshed
 	// before use.
-	sts.ttl.Store(100)
+	sim.SetSTSTTL(100 * time.Second)
 	src.Invalidate()
-	c3 := mustCredential(t, src) // fetch 3, expires in 100 s
-	c4 := mustCredential(t, src) // refreshed: fetch 4
-	if c3.AccessKeyID != testSTSPrefix+"3" || c4.AccessKeyID != testSTSPrefix+"4" {
-		t.Errorf("got %v then %v, want a refresh of the near-expiry credential", c3, c4)
+	c4 := mustCredential(t, src) // fetch 3, expires in 100 s
+	c5 := mustCredential(t, src) // refreshed: fetch 4
+	if c4.AccessKeyID == c3.AccessKeyID || c5.AccessKeyID == c4.AccessKeyID || sim.CredentialFetches() != 4 {
+		t.Errorf("got %v then %v after %d fetches, want a refresh of the near-expiry credential", c4, c5, sim.CredentialFetches())
 	}
 
 	// Concurrent use is safe and serialised.
-	sts.ttl.Store(3600)
+	sim.SetSTSTTL(time.Hour)
 	src.Invalidate()
 	var wg sync.WaitGroup
 	for range 16 {
@@ -578,25 +487,24 @@ func TestCredentialURI(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := sts.fetches.Load(); n != 5 {
+	if n := sim.CredentialFetches(); n != 5 {
 		t.Errorf("fetched %d times in total, want 5", n)
 	}
 
-	// A broken answer is an error that quotes neither the secret nor the
-	// URI's query string.
-	sts.fail.Store(true)
+	// A broken answer (a secret without token or expiration) is an error
+	// that quotes neither that secret nor the URI's query string.
+	sim.BreakCredentialEndpoints(true)
 	src.Invalidate()
 	_, err := src.Credential(context.Background())
 	if err == nil {
 		t.Fatal("want an error for an incomplete answer")
 	}
-	assertNoSecrets(t, "error", err.Error())
-	if strings.Contains(err.Error(), "uri-query-secret") {
-		t.Errorf("error %q contains the URI query", err)
+	if strings.Contains(err.Error(), "sim-sts-secret-") || strings.Contains(err.Error(), "uri-query-secret") {
+		t.Errorf("error %q quotes the secret or the URI query", err)
 	}
 	// ... and a later good answer recovers.
-	sts.fail.Store(false)
-	if c := mustCredential(t, src); !strings.HasPrefix(c.AccessKeyID, testSTSPrefix) {
+	sim.BreakCredentialEndpoints(false)
+	if c := mustCredential(t, src); !strings.HasPrefix(c.AccessKeyID, "STS.") || c.SecurityToken == "" {
 		t.Errorf("got %v", c)
 	}
 
@@ -687,18 +595,20 @@ func requireProxy(t *testing.T, target string) {
 	}
 }
 
+// TestCredentialECSRAMRole resolves an ECS RAM role from the simulator's
+// metadata endpoints (reached as 100.100.100.200 through HTTP_PROXY = the
+// simulator, in a child process) and calls the simulator with it.
 func TestCredentialECSRAMRole(t *testing.T) {
 	if os.Getenv(proxyChildEnv) != "" {
 		ecsRAMRoleChild(t)
 		return
 	}
-	imds := newSTSServer(time.Hour)
-	proxy := httptest.NewServer(imds)
-	defer proxy.Close()
-	out := runProxiedChild(t, "TestCredentialECSRAMRole", proxy.URL)
+	sim := alidnstest.NewServer(alidnstest.WithoutDNS(), alidnstest.WithDefaultCredentials(false), alidnstest.WithIMDSRole(testRoleName))
+	defer sim.Close()
+	out := runProxiedChild(t, "TestCredentialECSRAMRole", sim.URL, simURLEnv+"="+sim.URL)
 	assertNoSecrets(t, "child output", out)
 
-	seen := imds.requests()
+	seen := sim.CredentialRequests()
 	count := map[string]int{}
 	for _, r := range seen {
 		count[r]++
@@ -717,8 +627,19 @@ func TestCredentialECSRAMRole(t *testing.T) {
 		}
 	}
 	// ram_role: 2 fetches, ALICLOUD_RAM_ROLE: 1, default chain: 2.
-	if n := imds.fetches.Load(); n != 5 {
+	if n := sim.CredentialFetches(); n != 5 {
 		t.Errorf("metadata service issued %d credentials, want 5", n)
+	}
+	// The child signed one call with the ram_role credential and one with
+	// the default chain's.
+	calls := lastCalls(sim, "DescribeDomains", 10)
+	if len(calls) != 2 {
+		t.Fatalf("simulator saw %d DescribeDomains calls, want 2: %+v", len(calls), calls)
+	}
+	for _, c := range calls {
+		if c.Code != "" || !strings.HasPrefix(c.AccessKeyID, "STS.") {
+			t.Errorf("call %+v, want success with an STS key", c)
+		}
 	}
 }
 
@@ -735,12 +656,13 @@ func ecsRAMRoleChild(t *testing.T) {
 			t.Errorf("Source() = %q, want %q", got, want)
 		}
 		c1 := mustCredential(t, src)
-		if !strings.HasPrefix(c1.AccessKeyID, testSTSPrefix) || c1.SecurityToken == "" {
+		if !strings.HasPrefix(c1.AccessKeyID, "STS.") || c1.SecurityToken == "" {
 			t.Errorf("got %v, want STS credentials from the metadata service", c1)
 		}
 		if c := mustCredential(t, src); c.AccessKeyID != c1.AccessKeyID {
 			t.Errorf("got %v, want the cached %v", c, c1)
 		}
+		describeDomains(t, os.Getenv(simURLEnv), src, nil)
 		src.Invalidate()
 		if c := mustCredential(t, src); c.AccessKeyID == c1.AccessKeyID {
 			t.Errorf("after Invalidate got the old credential %v", c)
@@ -760,9 +682,10 @@ func ecsRAMRoleChild(t *testing.T) {
 		if got, want := src.Source(), "default credential chain (credentials-go): ecs_ram_role"; got != want {
 			t.Errorf("Source() = %q, want %q", got, want)
 		}
+		describeDomains(t, os.Getenv(simURLEnv), src, nil)
 		c1 := mustCredential(t, src)
 		src.Invalidate()
-		if c := mustCredential(t, src); c.AccessKeyID == c1.AccessKeyID || !strings.HasPrefix(c.AccessKeyID, testSTSPrefix) {
+		if c := mustCredential(t, src); c.AccessKeyID == c1.AccessKeyID || !strings.HasPrefix(c.AccessKeyID, "STS.") {
 			t.Errorf("after Invalidate got %v, want a fresh credential", c)
 		}
 	})
@@ -776,42 +699,11 @@ func ecsRAMRoleChild(t *testing.T) {
 	})
 }
 
-// testOIDCToken is the content of the fake RRSA token file.
-const testOIDCToken = "oidc-jwt-VALUE-1"
-
-// fakeSTS answers AssumeRoleWithOIDC like sts.aliyuncs.com, issuing
-// temporary credentials of the simulator sim.
-type fakeSTS struct {
-	sim   *alidnstest.Server
-	calls atomic.Int64
-}
-
-func (f *fakeSTS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Query().Get("Action") != "AssumeRoleWithOIDC" {
-		http.Error(w, `{"Code":"InvalidAction"}`, http.StatusBadRequest)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if r.PostForm.Get("OIDCToken") != testOIDCToken || r.PostForm.Get("RoleArn") != "acs:ram::1234:role/caddy-dns" ||
-		r.PostForm.Get("OIDCProviderArn") != "acs:ram::1234:oidc-provider/ack-rrsa" {
-		http.Error(w, `{"Code":"InvalidParameter"}`, http.StatusBadRequest)
-		return
-	}
-	n := f.calls.Add(1)
-	c := f.sim.IssueSTS(time.Hour)
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"RequestId": fmt.Sprintf("req-%d", n),
-		"Credentials": map[string]string{
-			"AccessKeyId":     c.AccessKeyID,
-			"AccessKeySecret": c.AccessKeySecret,
-			"SecurityToken":   c.SecurityToken,
-			"Expiration":      c.Expiration.UTC().Format("2006-01-02T15:04:05Z"),
-		},
-	})
+// testOIDC is the RRSA trust of TestCredentialOIDC.
+var testOIDC = alidnstest.OIDCTrust{
+	RoleArn:     "acs:ram::1234:role/caddy-dns",
+	ProviderArn: "acs:ram::1234:oidc-provider/ack-rrsa",
+	Token:       "oidc-jwt-VALUE-1",
 }
 
 // connectProxy is an HTTP proxy that tunnels every CONNECT to backend and
@@ -851,31 +743,6 @@ func (p *connectProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	<-done
 }
 
-// selfSignedPEM returns a certificate for names and its key.
-func selfSignedPEM(t *testing.T, names ...string) (certPEM []byte, cert tls.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: names[0]},
-		DNSNames:              names,
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
 // TestCredentialOIDC tests RRSA: credentials-go calls STS
 // AssumeRoleWithOIDC at https://sts.aliyuncs.com. The child process
 // reaches it through a loopback CONNECT proxy that tunnels to a local TLS
@@ -887,28 +754,25 @@ func TestCredentialOIDC(t *testing.T) {
 		oidcChild(t)
 		return
 	}
-	sim := alidnstest.NewServer(alidnstest.WithoutDNS(), alidnstest.WithDefaultCredentials(false))
+	sim := alidnstest.NewUnstartedServer(alidnstest.WithoutDNS(), alidnstest.WithDefaultCredentials(false), alidnstest.WithOIDC(testOIDC))
+	if err := sim.StartTLS(); err != nil {
+		t.Fatal(err)
+	}
 	defer sim.Close()
-	certPEM, cert := selfSignedPEM(t, "sts.aliyuncs.com")
-	sts := &fakeSTS{sim: sim}
-	backend := httptest.NewUnstartedServer(sts)
-	backend.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	backend.StartTLS()
-	defer backend.Close()
-	cp := &connectProxy{backend: backend.Listener.Addr().String()}
+	cp := &connectProxy{backend: strings.TrimPrefix(sim.URL, "https://")}
 	proxy := httptest.NewServer(cp)
 	defer proxy.Close()
 
 	dir := t.TempDir()
 	certFile := filepath.Join(dir, "roots.pem")
-	writeFile(t, certFile, string(certPEM))
+	writeFile(t, certFile, string(sim.CertificatePEM()))
 	tokenFile := filepath.Join(dir, "token")
-	writeFile(t, tokenFile, testOIDCToken)
+	writeFile(t, tokenFile, testOIDC.Token)
 	out := runProxiedChild(t, "TestCredentialOIDC", proxy.URL,
 		"SSL_CERT_FILE="+certFile, "SSL_CERT_DIR="+dir,
 		"ALIDNS_TEST_OIDC_TOKEN_FILE="+tokenFile, simURLEnv+"="+sim.URL)
 	assertNoSecrets(t, "child output", out)
-	if strings.Contains(out, testOIDCToken) {
+	if strings.Contains(out, testOIDC.Token) {
 		t.Error("child output contains the OIDC token")
 	}
 	cp.mu.Lock()
@@ -923,8 +787,8 @@ func TestCredentialOIDC(t *testing.T) {
 		}
 	}
 	// resolve + Invalidate.
-	if n := sts.calls.Load(); n != 2 {
-		t.Errorf("STS was called %d times, want 2", n)
+	if n := sim.CredentialFetches(); n != 2 {
+		t.Errorf("STS issued %d credentials, want 2", n)
 	}
 	calls := lastCalls(sim, "DescribeDomains", 10)
 	if len(calls) != 2 || calls[0].Code != "" || calls[1].Code != "" || calls[0].AccessKeyID == calls[1].AccessKeyID {
@@ -935,8 +799,8 @@ func TestCredentialOIDC(t *testing.T) {
 func oidcChild(t *testing.T) {
 	requireProxy(t, "https://sts.aliyuncs.com/")
 	isolateCredentialEnv(t)
-	t.Setenv("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::1234:role/caddy-dns")
-	t.Setenv("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "acs:ram::1234:oidc-provider/ack-rrsa")
+	t.Setenv("ALIBABA_CLOUD_ROLE_ARN", testOIDC.RoleArn)
+	t.Setenv("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", testOIDC.ProviderArn)
 	t.Setenv("ALIBABA_CLOUD_OIDC_TOKEN_FILE", os.Getenv("ALIDNS_TEST_OIDC_TOKEN_FILE"))
 	src := mustResolve(t, credentialOptions{})
 	if got, want := src.Source(), "default credential chain (credentials-go): oidc_role_arn"; got != want {
@@ -1099,33 +963,3 @@ func TestCredentialSignedRequests(t *testing.T) {
 
 // simURLEnv passes the simulator URL to a child process.
 const simURLEnv = "ALIDNS_TEST_SIM_URL"
-
-// TestCredentialSignedRequestsECS resolves an ECS RAM role from the
-// simulator's metadata endpoints (reached through HTTP_PROXY = the
-// simulator, in a child process) and calls the simulator with it.
-func TestCredentialSignedRequestsECS(t *testing.T) {
-	if os.Getenv(proxyChildEnv) != "" {
-		requireProxy(t, "http://100.100.100.200/latest/api/token")
-		for _, opts := range []credentialOptions{{RAMRole: alidnstest.DefaultIMDSRole}, {}} {
-			isolateCredentialEnv(t)
-			unsetenv(t, "ALIBABA_CLOUD_ECS_METADATA_DISABLED")
-			src := mustResolve(t, opts)
-			describeDomains(t, os.Getenv(simURLEnv), src, nil)
-			t.Logf("accepted: %s", src.Source())
-		}
-		return
-	}
-	sim := alidnstest.NewServer(alidnstest.WithoutDNS(), alidnstest.WithDefaultCredentials(false))
-	defer sim.Close()
-	out := runProxiedChild(t, "TestCredentialSignedRequestsECS", sim.URL, simURLEnv+"="+sim.URL)
-	assertNoSecrets(t, "child output", out)
-	calls := lastCalls(sim, "DescribeDomains", 10)
-	if len(calls) != 2 {
-		t.Fatalf("simulator saw %d DescribeDomains calls, want 2: %+v", len(calls), calls)
-	}
-	for _, c := range calls {
-		if c.Code != "" || !strings.HasPrefix(c.AccessKeyID, "STS.") {
-			t.Errorf("call %+v, want success with an STS key", c)
-		}
-	}
-}

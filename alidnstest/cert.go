@@ -34,7 +34,7 @@ func selfSignedCert() (tls.Certificate, *x509.Certificate, error) {
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-		DNSNames:              []string{"localhost", "alidns.aliyuncs.com"},
+		DNSNames:              []string{"localhost", "alidns.aliyuncs.com", "sts.aliyuncs.com"},
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)

@@ -14,6 +14,7 @@ type config struct {
 	stsTTL          time.Duration
 	imdsRole        string
 	nameServerCount int
+	oidc            *OIDCTrust
 }
 
 func defaultConfig() config {
@@ -58,3 +59,18 @@ func WithSTSTTL(d time.Duration) Option { return func(c *config) { c.stsTTL = d 
 // WithIMDSRole sets the RAM role name served by the ECS metadata endpoints
 // (default DefaultIMDSRole).
 func WithIMDSRole(name string) Option { return func(c *config) { c.imdsRole = name } }
+
+// OIDCTrust is what AssumeRoleWithOIDC accepts: the RAM role, the OIDC
+// provider and the token (RRSA's ALIBABA_CLOUD_ROLE_ARN,
+// ALIBABA_CLOUD_OIDC_PROVIDER_ARN and the content of
+// ALIBABA_CLOUD_OIDC_TOKEN_FILE).
+type OIDCTrust struct {
+	RoleArn, ProviderArn, Token string
+}
+
+// WithOIDC makes the server answer STS AssumeRoleWithOIDC (POST
+// /?Action=AssumeRoleWithOIDC, unsigned, as sts.aliyuncs.com takes it) for
+// trust, issuing temporary credentials of this server. Reach it as
+// https://sts.aliyuncs.com through a CONNECT proxy to a TLS server: its
+// certificate is valid for that name.
+func WithOIDC(trust OIDCTrust) Option { return func(c *config) { c.oidc = &trust } }

@@ -182,6 +182,8 @@ func (s *Server) now() time.Time { return s.cfg.clock() }
 // route dispatches HTTP requests by path.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	switch p := r.URL.Path; {
+	case p == "/" && r.URL.Query().Get("Action") == "AssumeRoleWithOIDC" && s.cfg.oidc != nil:
+		s.serveAssumeRoleWithOIDC(w, r)
 	case p == "/":
 		s.serveAPI(w, r)
 	case p == "/credentials-uri":

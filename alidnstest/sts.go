@@ -102,23 +102,96 @@ func randomHex(n int) string {
 
 const credTimeLayout = "2006-01-02T15:04:05Z"
 
-// serveCredentialsURI serves GET /credentials-uri in the credentials-go
-// "credentials URI" format, issuing a fresh STS credential each call.
-func (s *Server) serveCredentialsURI(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
+// CredentialFetches is how many temporary credentials the credential
+// endpoints (credentials URI, ECS metadata, STS AssumeRoleWithOIDC) have
+// issued, broken ones included.
+func (s *Server) CredentialFetches() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.credFetches
+}
+
+// CredentialRequests lists the requests the credential endpoints received,
+// as "METHOD host path" (the host is the one asked for, e.g.
+// 100.100.100.200 when the server is used as an HTTP proxy).
+func (s *Server) CredentialRequests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.st.credRequests...)
+}
+
+// BreakCredentialEndpoints makes the credentials URI and ECS metadata
+// endpoints answer (while broken) an incomplete credential: an AccessKey
+// pair without SecurityToken and Expiration. A client must refuse it, and
+// its error must not quote the secret in it.
+func (s *Server) BreakCredentialEndpoints(broken bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.credBroken = broken
+}
+
+// logCredentialRequest records a request to a credential endpoint.
+func (s *Server) logCredentialRequest(r *http.Request) {
+	host := r.URL.Host
+	if host == "" {
+		host = r.Host
 	}
 	s.mu.Lock()
-	c := s.issueSTSLocked(s.st.stsTTL)
+	s.st.credRequests = append(s.st.credRequests, r.Method+" "+host+" "+r.URL.Path)
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]string{
+}
+
+// issueForEndpoint issues a credential for a credential endpoint: the
+// fields of its answer, with lastUpdated set when asked.
+func (s *Server) issueForEndpoint(lastUpdated bool) map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.credFetches++
+	c := s.issueSTSLocked(s.st.stsTTL)
+	if s.st.credBroken {
+		return map[string]string{"Code": "Success", "AccessKeyId": c.AccessKeyID, "AccessKeySecret": c.AccessKeySecret}
+	}
+	out := map[string]string{
 		"Code":            "Success",
 		"AccessKeyId":     c.AccessKeyID,
 		"AccessKeySecret": c.AccessKeySecret,
 		"SecurityToken":   c.SecurityToken,
 		"Expiration":      c.Expiration.UTC().Format(credTimeLayout),
-	}, "")
+	}
+	if lastUpdated {
+		out["LastUpdated"] = s.now().UTC().Format(credTimeLayout)
+	}
+	return out
+}
+
+// serveCredentialsURI serves GET /credentials-uri in the credentials-go
+// "credentials URI" format, issuing a fresh STS credential each call.
+func (s *Server) serveCredentialsURI(w http.ResponseWriter, r *http.Request) {
+	s.logCredentialRequest(r)
+	if r.Method != http.MethodGet {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.issueForEndpoint(false), "")
+}
+
+// serveAssumeRoleWithOIDC answers STS AssumeRoleWithOIDC for the trust
+// given with WithOIDC.
+func (s *Server) serveAssumeRoleWithOIDC(w http.ResponseWriter, r *http.Request) {
+	s.logCredentialRequest(r)
+	if r.Method != http.MethodPost || r.ParseForm() != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"Code": "InvalidParameter", "Message": "POST a form"}, "")
+		return
+	}
+	trust := s.cfg.oidc
+	f := r.PostForm
+	if f.Get("OIDCToken") != trust.Token || f.Get("RoleArn") != trust.RoleArn || f.Get("OIDCProviderArn") != trust.ProviderArn {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"Code": "AuthenticationFail.OIDCToken.Invalid", "Message": "the OIDC token, role or provider does not match the trust"}, "")
+		return
+	}
+	c := s.issueForEndpoint(false)
+	delete(c, "Code")
+	writeJSON(w, http.StatusOK, map[string]any{"RequestId": newRequestID(), "Credentials": c}, "")
 }
 
 const imdsTokenHeader = "X-Aliyun-Ecs-Metadata-Token"
@@ -127,6 +200,7 @@ const imdsTokenHeader = "X-Aliyun-Ecs-Metadata-Token"
 // credentials-go's ECS RAM role provider. IMDSv2 tokens are optional; when a
 // token is sent it must have been issued and not be expired.
 func (s *Server) serveIMDS(w http.ResponseWriter, r *http.Request) {
+	s.logCredentialRequest(r)
 	const credPrefix = "/latest/meta-data/ram/security-credentials/"
 	if r.URL.Path == "/latest/api/token" {
 		if r.Method != http.MethodPut {
@@ -174,16 +248,5 @@ func (s *Server) serveIMDS(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	s.mu.Lock()
-	c := s.issueSTSLocked(s.st.stsTTL)
-	now := s.now()
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]string{
-		"Code":            "Success",
-		"AccessKeyId":     c.AccessKeyID,
-		"AccessKeySecret": c.AccessKeySecret,
-		"SecurityToken":   c.SecurityToken,
-		"LastUpdated":     now.UTC().Format(credTimeLayout),
-		"Expiration":      c.Expiration.UTC().Format(credTimeLayout),
-	}, "")
+	writeJSON(w, http.StatusOK, s.issueForEndpoint(true), "")
 }

@@ -115,8 +115,12 @@ type state struct {
 	nonces    map[string]time.Time
 	noncePurg time.Time
 	imdsTok   map[string]time.Time
-	lastWrite map[string]time.Time // zone key -> real start time of the last write
-	stsTTL    time.Duration
+	// credential endpoints (credentials URI, ECS metadata, STS OIDC)
+	credFetches  int
+	credRequests []string // "METHOD host path"
+	credBroken   bool
+	lastWrite    map[string]time.Time // zone key -> real start time of the last write
+	stsTTL       time.Duration
 }
 
 func (st *state) init() {
