@@ -116,11 +116,11 @@ func firstHTTPS(b *testing.B) (float64, error) {
 			return time.Since(caddy.Start).Seconds(), nil
 		}
 		if exited, werr := caddy.Exited(); exited {
-			return 0, fmt.Errorf("caddy exited (%v); last attempt: %v\n%s", werr, last, lastLines(caddy.Output(), 30))
+			return 0, fmt.Errorf("caddy exited (%v); last attempt: %v\n%s", werr, last, lastLines(caddy.Output(), 30)) //nolint:errorlint // either may be nil
 		}
 		select {
 		case <-ctx.Done():
-			return 0, fmt.Errorf("no HTTPS answer from %s: %w; last attempt: %v\n%s", url, ctx.Err(), last, lastLines(caddy.Output(), 30))
+			return 0, fmt.Errorf("no HTTPS answer from %s: %w; last attempt: %v\n%s", url, ctx.Err(), last, lastLines(caddy.Output(), 30)) //nolint:errorlint // last may be nil
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

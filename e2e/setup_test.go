@@ -200,7 +200,7 @@ func or(s, def string) string {
 func alive(p *harness.Proc) func() error {
 	return func() error {
 		if exited, err := p.Exited(); exited {
-			return fmt.Errorf("%s exited: %v", p.Name, err)
+			return fmt.Errorf("%s exited: %v", p.Name, err) //nolint:errorlint // nil after a clean exit
 		}
 		return nil
 	}

@@ -145,12 +145,12 @@ func WaitHTTPS(ctx context.Context, roots *x509.CertPool, rawURL, want string, a
 		}
 		if alive != nil {
 			if err := alive(); err != nil {
-				return nil, fmt.Errorf("%s: %w (last attempt: %v)", rawURL, err, last)
+				return nil, fmt.Errorf("%s: %w (last attempt: %v)", rawURL, err, last) //nolint:errorlint // last may be nil
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("no HTTPS success from %s in time (%w); last attempt: %v", rawURL, ctx.Err(), last)
+			return nil, fmt.Errorf("no HTTPS success from %s in time (%w); last attempt: %v", rawURL, ctx.Err(), last) //nolint:errorlint // last may be nil
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
@@ -197,7 +197,7 @@ func StartBackend(cl Cleaner, port int, greeting string) (*Backend, error) {
 	cl.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		b.srv.Shutdown(ctx)
+		_ = b.srv.Shutdown(ctx)
 	})
 	return b, nil
 }

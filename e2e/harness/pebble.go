@@ -56,19 +56,22 @@ var PebbleEnv = []string{"PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEB
 
 // pebbleConfig is the JSON configuration file of Pebble.
 type pebbleConfig struct {
-	Pebble struct {
-		ListenAddress           string                   `json:"listenAddress"`
-		ManagementListenAddress string                   `json:"managementListenAddress"`
-		Certificate             string                   `json:"certificate"`
-		PrivateKey              string                   `json:"privateKey"`
-		HTTPPort                int                      `json:"httpPort"`
-		TLSPort                 int                      `json:"tlsPort"`
-		OCSPResponderURL        string                   `json:"ocspResponderURL"`
-		ExternalAccountRequired bool                     `json:"externalAccountBindingRequired"`
-		RetryAfter              map[string]int           `json:"retryAfter"`
-		KeyAlgorithm            string                   `json:"keyAlgorithm"`
-		Profiles                map[string]pebbleProfile `json:"profiles"`
-	} `json:"pebble"`
+	Pebble pebbleSettings `json:"pebble"`
+}
+
+// pebbleSettings is the "pebble" object of its config file.
+type pebbleSettings struct {
+	ListenAddress           string                   `json:"listenAddress"`
+	ManagementListenAddress string                   `json:"managementListenAddress"`
+	Certificate             string                   `json:"certificate"`
+	PrivateKey              string                   `json:"privateKey"`
+	HTTPPort                int                      `json:"httpPort"`
+	TLSPort                 int                      `json:"tlsPort"`
+	OCSPResponderURL        string                   `json:"ocspResponderURL"`
+	ExternalAccountRequired bool                     `json:"externalAccountBindingRequired"`
+	RetryAfter              map[string]int           `json:"retryAfter"`
+	KeyAlgorithm            string                   `json:"keyAlgorithm"`
+	Profiles                map[string]pebbleProfile `json:"profiles"`
 }
 
 type pebbleProfile struct {
@@ -96,25 +99,64 @@ func StartPebble(ctx context.Context, cl Cleaner, tools *Tools, opts PebbleOptio
 	if opts.MgmtPort == 0 {
 		opts.MgmtPort = ports[1]
 	}
+	if err := copyPebbleCerts(tools, opts.Dir); err != nil {
+		return nil, err
+	}
+	cfgFile, c, err := writePebbleConfig(opts, ports)
+	if err != nil {
+		return nil, err
+	}
+
+	env := append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + opts.Dir}, PebbleEnv...)
+	proc, err := StartProc(cl, ProcSpec{
+		Name:    "pebble",
+		Path:    tools.Pebble,
+		Args:    []string{"-config", cfgFile, "-dnsserver", opts.DNSServer},
+		Env:     env,
+		Dir:     opts.Dir,
+		LogFile: filepath.Join(opts.Dir, "pebble.log"),
+		Echo:    opts.Echo,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := &Pebble{
+		Proc:         proc,
+		DirectoryURL: "https://" + c.ListenAddress + "/dir",
+		MgmtURL:      "https://" + c.ManagementListenAddress,
+		MinicaFile:   filepath.Join(opts.Dir, "pebble.minica.pem"),
+		RootFile:     filepath.Join(opts.Dir, "pebble-root.pem"),
+	}
+	if err := p.waitReady(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// copyPebbleCerts copies Pebble's bundled localhost certificate, key and
+// root into dir, where its config refers to them.
+func copyPebbleCerts(tools *Tools, dir string) error {
 	certs := filepath.Join(tools.PebbleDir, "test", "certs")
 	files := map[string]string{
-		filepath.Join(certs, "localhost", "cert.pem"): filepath.Join(opts.Dir, "pebble-cert.pem"),
-		filepath.Join(certs, "localhost", "key.pem"):  filepath.Join(opts.Dir, "pebble-key.pem"),
-		filepath.Join(certs, "pebble.minica.pem"):     filepath.Join(opts.Dir, "pebble.minica.pem"),
+		filepath.Join(certs, "localhost", "cert.pem"): filepath.Join(dir, "pebble-cert.pem"),
+		filepath.Join(certs, "localhost", "key.pem"):  filepath.Join(dir, "pebble-key.pem"),
+		filepath.Join(certs, "pebble.minica.pem"):     filepath.Join(dir, "pebble.minica.pem"),
 	}
 	for from, to := range files {
 		b, err := os.ReadFile(from)
 		if err != nil {
-			return nil, fmt.Errorf("pebble: reading its bundled test certificate: %w", err)
+			return fmt.Errorf("pebble: reading its bundled test certificate: %w", err)
 		}
 		if err := os.WriteFile(to, b, 0o600); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := checkPebbleCert(filepath.Join(opts.Dir, "pebble-cert.pem")); err != nil {
-		return nil, err
-	}
+	return checkPebbleCert(filepath.Join(dir, "pebble-cert.pem"))
+}
 
+// writePebbleConfig writes Pebble's config file and returns its path and
+// contents.
+func writePebbleConfig(opts PebbleOptions, ports []int) (string, *pebbleSettings, error) {
 	var cfg pebbleConfig
 	c := &cfg.Pebble
 	c.ListenAddress = "127.0.0.1:" + strconv.Itoa(opts.Port)
@@ -140,57 +182,39 @@ func StartPebble(ctx context.Context, cl Cleaner, tools *Tools, opts PebbleOptio
 	}
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	cfgFile := filepath.Join(opts.Dir, "pebble-config.json")
 	if err := os.WriteFile(cfgFile, b, 0o644); err != nil {
-		return nil, err
+		return "", nil, err
 	}
+	return cfgFile, c, nil
+}
 
-	env := append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + opts.Dir}, PebbleEnv...)
-	proc, err := StartProc(cl, ProcSpec{
-		Name:    "pebble",
-		Path:    tools.Pebble,
-		Args:    []string{"-config", cfgFile, "-dnsserver", opts.DNSServer},
-		Env:     env,
-		Dir:     opts.Dir,
-		LogFile: filepath.Join(opts.Dir, "pebble.log"),
-		Echo:    opts.Echo,
-	})
-	if err != nil {
-		return nil, err
-	}
-	p := &Pebble{
-		Proc:         proc,
-		DirectoryURL: "https://" + c.ListenAddress + "/dir",
-		MgmtURL:      "https://" + c.ManagementListenAddress,
-		MinicaFile:   filepath.Join(opts.Dir, "pebble.minica.pem"),
-		RootFile:     filepath.Join(opts.Dir, "pebble-root.pem"),
-	}
+// waitReady waits for Pebble's directory and saves its issuing root.
+func (p *Pebble) waitReady(ctx context.Context) error {
 	minica, err := CertPool(p.MinicaFile)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: minica}}}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := pollGet(wctx, client, proc, p.DirectoryURL, nil); err != nil {
-		return nil, fmt.Errorf("pebble: %w", err)
+	if err := pollGet(wctx, client, p.Proc, p.DirectoryURL, nil); err != nil {
+		return fmt.Errorf("pebble: %w", err)
 	}
 	var root []byte
-	if err := pollGet(wctx, client, proc, p.MgmtURL+"/roots/0", &root); err != nil {
-		return nil, fmt.Errorf("pebble: fetching the issuing root: %w", err)
+	if err := pollGet(wctx, client, p.Proc, p.MgmtURL+"/roots/0", &root); err != nil {
+		return fmt.Errorf("pebble: fetching the issuing root: %w", err)
 	}
 	if blk, _ := pem.Decode(root); blk == nil || blk.Type != "CERTIFICATE" {
-		return nil, fmt.Errorf("pebble: /roots/0 returned no PEM certificate: %q", root)
+		return fmt.Errorf("pebble: /roots/0 returned no PEM certificate: %q", root)
 	}
 	if err := os.WriteFile(p.RootFile, root, 0o644); err != nil {
-		return nil, err
+		return err
 	}
-	if p.Roots, err = CertPool(p.RootFile); err != nil {
-		return nil, err
-	}
-	return p, nil
+	p.Roots, err = CertPool(p.RootFile)
+	return err
 }
 
 // checkPebbleCert refuses Pebble's bundled localhost certificate once it
@@ -223,7 +247,7 @@ func pollGet(ctx context.Context, client *http.Client, proc *Proc, url string, o
 	var last error
 	for {
 		if exited, err := proc.Exited(); exited {
-			return fmt.Errorf("%s exited (%v) while waiting for %s; output:\n%s", proc.Name, err, url, tail(proc.Output(), 30))
+			return fmt.Errorf("%s exited (%v) while waiting for %s; output:\n%s", proc.Name, err, url, tail(proc.Output(), 30)) //nolint:errorlint // nil after a clean exit
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		res, err := client.Do(req)
@@ -241,7 +265,7 @@ func pollGet(ctx context.Context, client *http.Client, proc *Proc, url string, o
 		last = err
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s not ready (%w): %v", url, ctx.Err(), last)
+			return fmt.Errorf("%s not ready (%w): %v", url, ctx.Err(), last) //nolint:errorlint // last may be nil
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -150,16 +150,16 @@ func (p *Proc) Stop() {
 	p.once.Do(func() {
 		pgid := p.cmd.Process.Pid
 		if err := syscall.Kill(-pgid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-			p.cmd.Process.Kill()
+			_ = p.cmd.Process.Kill()
 		}
 		select {
 		case <-p.done:
 		case <-time.After(10 * time.Second):
-			syscall.Kill(-pgid, syscall.SIGKILL)
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
 			<-p.done
 		}
 		// Anything left in the group (there should be nothing).
-		syscall.Kill(-pgid, syscall.SIGKILL)
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	})
 }
 
@@ -174,7 +174,7 @@ func (p *Proc) WaitOutput(ctx context.Context, s string) error {
 			if strings.Contains(p.Output(), s) {
 				return nil
 			}
-			return fmt.Errorf("%s exited (%v) before writing %q; its output ends with:\n%s", p.Name, err, s, tail(p.Output(), 30))
+			return fmt.Errorf("%s exited (%v) before writing %q; its output ends with:\n%s", p.Name, err, s, tail(p.Output(), 30)) //nolint:errorlint // nil after a clean exit
 		}
 		select {
 		case <-ctx.Done():

@@ -182,7 +182,7 @@ func (t *Tools) moduleDir(ctx context.Context, module, version string) (string, 
 	}
 	var info struct{ Dir, Error string }
 	if err := json.Unmarshal(out, &info); err != nil || info.Dir == "" {
-		return "", fmt.Errorf("go mod download %s@%s: no directory in %q (%v %s)", module, version, out, err, info.Error)
+		return "", fmt.Errorf("go mod download %s@%s: no directory in %q (%v %s)", module, version, out, err, info.Error) //nolint:errorlint // err may be nil
 	}
 	return info.Dir, nil
 }
@@ -326,7 +326,7 @@ func (t *Tools) buildCaddy(ctx context.Context, log io.Writer, every time.Durati
 	}
 	mods, err := exec.CommandContext(ctx, tmp, "list-modules").CombinedOutput()
 	if err != nil || !bytes.Contains(mods, []byte("dns.providers.alidns")) {
-		return fmt.Errorf("the caddy built by xcaddy lacks the module dns.providers.alidns (%v):\n%s", err, tail(string(mods), 20))
+		return fmt.Errorf("the caddy built by xcaddy lacks the module dns.providers.alidns (%v):\n%s", err, tail(string(mods), 20)) //nolint:errorlint // err may be nil
 	}
 	if err := os.Rename(tmp, t.Caddy); err != nil {
 		return err
@@ -336,7 +336,7 @@ func (t *Tools) buildCaddy(ctx context.Context, log io.Writer, every time.Durati
 	old, _ := filepath.Glob(filepath.Join(dir, "caddy-*"))
 	for _, o := range old {
 		if o != t.Caddy {
-			os.Remove(o)
+			_ = os.Remove(o)
 		}
 	}
 	return nil
@@ -354,7 +354,7 @@ func lockFile(ctx context.Context, path string, log io.Writer) (func(), error) {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
 			return func() {
-				syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 				f.Close()
 			}, nil
 		}

@@ -198,7 +198,7 @@ func measureSize(root string) (*sizes, error) {
 		err = cmd.Run()
 		logf.Close()
 		if err != nil {
-			os.Remove(tmp)
+			_ = os.Remove(tmp)
 			return nil, fmt.Errorf("plain xcaddy build failed (log: %s): %w", filepath.Join(dir, "build.log"), err)
 		}
 		if err := os.Rename(tmp, plain); err != nil {

@@ -57,13 +57,8 @@ func step(format string, args ...any) {
 	fmt.Printf("\n==> "+format+"\n", args...)
 }
 
-func run(ctx context.Context, stack *harness.Stack, httpPort, httpsPort, backendPort int, keep, verbose bool) error {
-	start := time.Now()
-	step("Building caddy with the AliDNS plugin, Pebble and the AliDNS simulator")
-	tools, err := harness.BuildTools(ctx, harness.BuildOptions{Log: os.Stdout, ProgressEvery: 10 * time.Second})
-	if err != nil {
-		return err
-	}
+// checkPorts fails, saying which flag moves it, if a port is taken.
+func checkPorts(httpPort, httpsPort, backendPort int) error {
 	for _, p := range []struct {
 		port int
 		flag string
@@ -72,14 +67,36 @@ func run(ctx context.Context, stack *harness.Stack, httpPort, httpsPort, backend
 			return fmt.Errorf("port %d on 127.0.0.1 is in use; free it or choose another with %s (e.g. make demo DEMO_FLAGS=\"%s N\")", p.port, p.flag, p.flag)
 		}
 	}
+	return nil
+}
+
+// workDir makes the demo's folder, removed at the end unless keep.
+func workDir(stack *harness.Stack, keep bool) (string, error) {
 	dir, err := os.MkdirTemp("", "caddy-alidns-demo-")
+	if err != nil {
+		return "", err
+	}
+	if keep {
+		stack.Cleanup(func() { fmt.Printf("kept the demo's files in %s\n", dir) })
+	} else {
+		stack.Cleanup(func() { _ = os.RemoveAll(dir) })
+	}
+	return dir, nil
+}
+
+func run(ctx context.Context, stack *harness.Stack, httpPort, httpsPort, backendPort int, keep, verbose bool) error {
+	start := time.Now()
+	step("Building caddy with the AliDNS plugin, Pebble and the AliDNS simulator")
+	tools, err := harness.BuildTools(ctx, harness.BuildOptions{Log: os.Stdout, ProgressEvery: 10 * time.Second})
 	if err != nil {
 		return err
 	}
-	if keep {
-		defer fmt.Printf("kept the demo's files in %s\n", dir)
-	} else {
-		stack.Cleanup(func() { os.RemoveAll(dir) })
+	if err := checkPorts(httpPort, httpsPort, backendPort); err != nil {
+		return err
+	}
+	dir, err := workDir(stack, keep)
+	if err != nil {
+		return err
 	}
 	var echo io.Writer
 	if verbose {
@@ -147,7 +164,8 @@ func run(ctx context.Context, stack *harness.Stack, httpPort, httpsPort, backend
 	defer cancel()
 	res, err := harness.WaitHTTPS(wctx, pebble.Roots, url, "Hello from the backend", 30*time.Second, func() error {
 		if exited, err := caddy.Exited(); exited {
-			return fmt.Errorf("caddy exited (%v); its log: %s", err, filepath.Join(dir, "caddy", "caddy.log"))
+			return fmt.Errorf("caddy exited (%v); its log: %s", err, //nolint:errorlint // nil after a clean exit
+				filepath.Join(dir, "caddy", "caddy.log"))
 		}
 		return nil
 	})
