@@ -57,6 +57,20 @@ func step(format string, args ...any) {
 	fmt.Printf("\n==> "+format+"\n", args...)
 }
 
+// caddyInputs writes the env file caddy runs with (the simulator's
+// AccessKey and endpoint) and picks a port for its admin endpoint.
+func caddyInputs(dir string, sim *harness.Sim) (envFile string, adminPort int, err error) {
+	envFile = filepath.Join(dir, "alidns.env")
+	if err := harness.WriteEnvFile(envFile,
+		"ALICLOUD_ACCESS_KEY", sim.AccessKeyID,
+		"ALICLOUD_SECRET_KEY", sim.AccessKeySecret,
+		"ALIDNS_ENDPOINT", sim.APIURL); err != nil {
+		return "", 0, err
+	}
+	adminPort, err = harness.FreePort()
+	return envFile, adminPort, err
+}
+
 // checkPorts fails, saying which flag moves it, if a port is taken.
 func checkPorts(httpPort, httpsPort, backendPort int) error {
 	for _, p := range []struct {
@@ -122,14 +136,7 @@ func run(ctx context.Context, stack *harness.Stack, httpPort, httpsPort, backend
 		return err
 	}
 
-	envFile := filepath.Join(dir, "alidns.env")
-	if err := harness.WriteEnvFile(envFile,
-		"ALICLOUD_ACCESS_KEY", sim.AccessKeyID,
-		"ALICLOUD_SECRET_KEY", sim.AccessKeySecret,
-		"ALIDNS_ENDPOINT", sim.APIURL); err != nil {
-		return err
-	}
-	adminPort, err := harness.FreePort()
+	envFile, adminPort, err := caddyInputs(dir, sim)
 	if err != nil {
 		return err
 	}
