@@ -57,6 +57,46 @@ func step(format string, args ...any) {
 	fmt.Printf("\n==> "+format+"\n", args...)
 }
 
+// readyInfo is what the demo reports once the site answers.
+type readyInfo struct {
+	start     time.Time
+	caddy     *harness.Proc
+	sim       *harness.Sim
+	pebble    *harness.Pebble
+	res       *harness.Response
+	root      string
+	caddyfile string
+	envFile   string
+	dir       string
+	url       string
+	httpsPort int
+}
+
+// printReady says the site is up and how to reach it.
+func printReady(ctx context.Context, r readyInfo) {
+	took := time.Since(r.caddy.Start)
+	calls, _ := r.sim.Calls(ctx)
+	all, _ := harness.CountCalls(calls)
+
+	curl := fmt.Sprintf("curl --cacert %s --resolve %s:%d:127.0.0.1 %s", r.pebble.RootFile, host, r.httpsPort, r.url)
+	step("The site is up, %.1f s after caddy started (%s since the demo started)", took.Seconds(), time.Since(r.start).Round(time.Second))
+	fmt.Printf("    certificate for %v issued by %q, valid until %s\n", r.res.Leaf.DNSNames, r.res.Leaf.Issuer.CommonName, r.res.Leaf.NotAfter.Format(time.DateOnly))
+	fmt.Printf("    AliDNS API calls: %s\n", harness.FormatCalls(all, nil))
+	fmt.Printf("    HTTPS answer: %s\n", strings.TrimSpace(r.res.Body))
+	if _, err := exec.LookPath("curl"); err == nil {
+		out, err := exec.CommandContext(ctx, "sh", "-c", strings.Replace(curl, "curl ", "curl -sS ", 1)).CombinedOutput()
+		fmt.Printf("    checked with curl (%s): %s\n", map[bool]string{true: "ok", false: "FAILED"}[err == nil], strings.TrimSpace(string(out)))
+	}
+	fmt.Printf(`
+Try it from another terminal:
+
+    %s
+
+Files: Caddyfile %s, env file %s, logs in %s
+Press Ctrl-C to stop.
+`, curl, rel(r.root, r.caddyfile), r.envFile, r.dir)
+}
+
 // caddyInputs writes the env file caddy runs with (the simulator's
 // AccessKey and endpoint) and picks a port for its admin endpoint.
 func caddyInputs(dir string, sim *harness.Sim) (envFile string, adminPort int, err error) {
@@ -179,27 +219,8 @@ func run(ctx context.Context, stack *harness.Stack, httpPort, httpsPort, backend
 	if err != nil {
 		return err
 	}
-	took := time.Since(caddy.Start)
-	calls, _ := sim.Calls(ctx)
-	all, _ := harness.CountCalls(calls)
-
-	curl := fmt.Sprintf("curl --cacert %s --resolve %s:%d:127.0.0.1 %s", pebble.RootFile, host, httpsPort, url)
-	step("The site is up, %.1f s after caddy started (%s since the demo started)", took.Seconds(), time.Since(start).Round(time.Second))
-	fmt.Printf("    certificate for %v issued by %q, valid until %s\n", res.Leaf.DNSNames, res.Leaf.Issuer.CommonName, res.Leaf.NotAfter.Format(time.DateOnly))
-	fmt.Printf("    AliDNS API calls: %s\n", harness.FormatCalls(all, nil))
-	fmt.Printf("    HTTPS answer: %s\n", strings.TrimSpace(res.Body))
-	if _, err := exec.LookPath("curl"); err == nil {
-		out, err := exec.CommandContext(ctx, "sh", "-c", strings.Replace(curl, "curl ", "curl -sS ", 1)).CombinedOutput()
-		fmt.Printf("    checked with curl (%s): %s\n", map[bool]string{true: "ok", false: "FAILED"}[err == nil], strings.TrimSpace(string(out)))
-	}
-	fmt.Printf(`
-Try it from another terminal:
-
-    %s
-
-Files: Caddyfile %s, env file %s, logs in %s
-Press Ctrl-C to stop.
-`, curl, rel(tools.Root, caddyfile), envFile, dir)
+	printReady(ctx, readyInfo{start: start, caddy: caddy, sim: sim, pebble: pebble, res: res, root: tools.Root,
+		caddyfile: caddyfile, envFile: envFile, dir: dir, url: url, httpsPort: httpsPort})
 
 	select {
 	case <-ctx.Done():
