@@ -180,12 +180,17 @@ type worker struct {
 
 func TestModel(t *testing.T) {
 	cfg := loadModelConfig(t)
-	t.Logf("TestModel seed=%d workers=%d iters=%d duration=%s faults=%v (replay: ALIDNS_MODEL_SEED=%d, or -model.seed=%d with go test -run TestModel .)",
+	start := fmt.Sprintf("TestModel seed=%d workers=%d iters=%d duration=%s faults=%v (replay: ALIDNS_MODEL_SEED=%d, or -model.seed=%d with go test -run TestModel .)",
 		cfg.seed, cfg.workers, cfg.iters, cfg.duration, cfg.faults, cfg.seed, cfg.seed)
+	t.Log(start)
+	if !testing.Verbose() {
+		// Shown if the run hangs and go test kills it, as t.Log is not.
+		fmt.Fprintln(os.Stderr, start)
+	}
 	r := newModelRun(t, cfg)
-	start := time.Now()
+	began := time.Now()
 	if cfg.duration > 0 {
-		r.deadline = start.Add(cfg.duration)
+		r.deadline = began.Add(cfg.duration)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -193,7 +198,7 @@ func TestModel(t *testing.T) {
 	go func() { defer close(faultsDone); r.faultController(ctx, rand.New(rand.NewSource(cfg.seed))) }()
 
 	if cfg.duration > 0 {
-		go r.progress(ctx, start)
+		go r.progress(ctx, began)
 	}
 	var wg sync.WaitGroup
 	for _, w := range r.workers {
@@ -207,7 +212,7 @@ func TestModel(t *testing.T) {
 	r.s.ClearScriptedFaults()
 	r.drainCalls()
 
-	elapsed := time.Since(start)
+	elapsed := time.Since(began)
 	var kinds []string
 	r.opKinds.Range(func(k, v any) bool {
 		kinds = append(kinds, fmt.Sprintf("%s=%d", k, v.(*atomic.Int64).Load()))
