@@ -831,12 +831,19 @@ func (w *worker) opAppend(ctx context.Context, p *Provider) {
 		return
 	}
 	n := 1 + w.rng.Intn(2)
-	var in []libdns.Record
 	var want []mrec
 	for i := 0; i < n; i++ {
-		v, ttl := w.freshValue(k.Type), w.randomTTL()
-		in = append(in, libRecord(k, v, ttl, ""))
-		want = append(want, mrec{Value: v, TTL: ttl})
+		want = append(want, mrec{Value: w.freshValue(k.Type), TTL: w.randomTTL()})
+	}
+	w.appendNew(ctx, p, k, want)
+}
+
+// appendNew appends records with values new to the RRset k and checks the
+// outcome.
+func (w *worker) appendNew(ctx context.Context, p *Provider, k rkey, want []mrec) {
+	var in []libdns.Record
+	for _, m := range want {
+		in = append(in, libRecord(k, m.Value, m.TTL, ""))
 	}
 	before := w.truth()
 	out, err := p.AppendRecords(ctx, modelZone+".", in)
@@ -903,6 +910,12 @@ func (w *worker) opAppendDuplicate(ctx context.Context, p *Provider) {
 		w.opAppend(ctx, p)
 		return
 	}
+	w.appendDuplicate(ctx, p, k, m)
+}
+
+// appendDuplicate appends an exact copy of the existing record m, which
+// must be refused.
+func (w *worker) appendDuplicate(ctx context.Context, p *Provider, k rkey, m mrec) {
 	out, err := p.AppendRecords(ctx, modelZone+".", []libdns.Record{libRecord(k, m.Value, m.TTL, "")})
 	w.logf("  AppendRecords duplicate of %s %s -> %s err=%v", k, m, fmtFlat(flatten(out)), err)
 	truth := w.truth()
@@ -991,6 +1004,12 @@ func (w *worker) opSet(ctx context.Context, p *Provider) {
 		}
 		want[w.rng.Intn(len(want))].Value = w.freshValue(k.Type)
 	}
+	w.set(ctx, p, k, want, variant)
+}
+
+// set makes the RRset k hold exactly want and checks the outcome.
+func (w *worker) set(ctx context.Context, p *Provider, k rkey, want []mrec, variant string) {
+	cur := w.model[k]
 	in := make([]libdns.Record, len(want))
 	for i, m := range want {
 		in[i] = libRecord(k, m.Value, m.TTL, "")
@@ -1125,9 +1144,20 @@ func (w *worker) opDeleteByID(ctx context.Context, p *Provider) {
 			}
 		}
 	}
+	w.deleteRecs(ctx, p, "DeleteRecords by id", k, in, want)
+}
+
+// deleteRecs deletes in (records of the RRset k), of which exactly want
+// must be deleted, and checks the outcome.
+func (w *worker) deleteRecs(ctx context.Context, p *Provider, what string, k rkey, in []libdns.Record, want []mrec) {
 	out, err := p.DeleteRecords(ctx, modelZone+".", in)
-	w.logf("  DeleteRecords by id %s %s -> %s err=%v", k, fmtRecs(want), fmtFlat(flatten(out)), err)
-	w.checkDelete("DeleteRecords by id", []rkey{k}, out, err, want)
+	var rrs []string
+	for _, rec := range in {
+		rr := rec.RR()
+		rrs = append(rrs, fmt.Sprintf("%s %s %q/%s#%s", rr.Name, rr.Type, rr.Data, rr.TTL, idOf(rec)))
+	}
+	w.logf("  %s %v -> %s err=%v", what, rrs, fmtFlat(flatten(out)), err)
+	w.checkDelete(what, []rkey{k}, out, err, want)
 }
 
 func (w *worker) opDeleteByValue(ctx context.Context, p *Provider) {
@@ -1151,9 +1181,7 @@ func (w *worker) opDeleteByValue(ctx context.Context, p *Provider) {
 	default: // value, TTL 0 (any)
 		in = libdns.RR{Name: k.Name, Type: k.Type, Data: m.Value}
 	}
-	out, err := p.DeleteRecords(ctx, modelZone+".", []libdns.Record{in})
-	w.logf("  %s %+v -> %s err=%v", what, in.RR(), fmtFlat(flatten(out)), err)
-	w.checkDelete(what, []rkey{k}, out, err, want)
+	w.deleteRecs(ctx, p, what, k, []libdns.Record{in}, want)
 }
 
 func (w *worker) opDeleteStale(ctx context.Context, p *Provider) {
@@ -1165,6 +1193,12 @@ func (w *worker) opDeleteStale(ctx context.Context, p *Provider) {
 	i := w.rng.Intn(len(w.stale))
 	rec := w.stale[i]
 	w.stale = append(w.stale[:i], w.stale[i+1:]...)
+	w.deleteStale(ctx, p, rec)
+}
+
+// deleteStale deletes a record read before an in-place update gave its id
+// other data: nothing may be deleted.
+func (w *worker) deleteStale(ctx context.Context, p *Provider, rec libdns.Record) {
 	rr := rec.RR()
 	k := rkey{strings.ToLower(rr.Name), strings.ToUpper(rr.Type)}
 	for _, m := range w.model[k] {
@@ -1178,7 +1212,12 @@ func (w *worker) opDeleteStale(ctx context.Context, p *Provider) {
 }
 
 func (w *worker) opDeleteCrossZone(ctx context.Context, p *Provider) {
-	o := w.r.other[w.rng.Intn(len(w.r.other))]
+	w.deleteCrossZone(ctx, p, w.r.other[w.rng.Intn(len(w.r.other))])
+}
+
+// deleteCrossZone passes a record of the other zone, with its id, to
+// DeleteRecords of the worker's zone: nothing may be deleted anywhere.
+func (w *worker) deleteCrossZone(ctx context.Context, p *Provider, o alidnstest.Record) {
 	k := rkey{strings.ToLower(o.RR), o.Type}
 	var rec libdns.Record
 	info := RecordInfo{RecordID: o.RecordID, Line: o.Line, Status: o.Status, Weight: o.Weight}
@@ -1202,7 +1241,12 @@ func (w *worker) opDeleteCrossZone(ctx context.Context, p *Provider) {
 func (w *worker) opChallenge(ctx context.Context, p *Provider) {
 	name := challengeNames[w.rng.Intn(len(challengeNames))]
 	w.seq++
-	value := fmt.Sprintf("chal-w%d-%d-%d", w.id, w.seq, w.rng.Int63())
+	w.challenge(ctx, p, name, fmt.Sprintf("chal-w%d-%d-%d", w.id, w.seq, w.rng.Int63()))
+}
+
+// challenge runs a DNS-01 challenge's AppendRecords + DeleteRecords of a
+// TXT record with a unique value at a shared name: nothing may be left.
+func (w *worker) challenge(ctx context.Context, p *Provider, name, value string) {
 	in := []libdns.Record{libdns.TXT{Name: name, Text: value}}
 	out, err := p.AppendRecords(ctx, modelZone+".", in)
 	w.logf("  challenge AppendRecords %s TXT %q -> %s err=%v", name, value, fmtFlat(flatten(out)), err)
