@@ -94,6 +94,9 @@ func loadModelConfig(t *testing.T) modelConfig {
 	}
 	if c.iters <= 0 {
 		c.iters = 50
+		if testing.Short() {
+			c.iters = 15
+		}
 	}
 	if c.workers <= 0 {
 		c.workers = 4
@@ -474,6 +477,25 @@ func (w *worker) run() {
 		w.opNum = i
 		w.step()
 		w.r.ops.Add(1)
+		if i%100 == 99 {
+			w.pruneSeen()
+		}
+	}
+}
+
+// pruneSeen forgets returned records that are no longer in the model, so
+// that a soak's memory stays bounded.
+func (w *worker) pruneSeen() {
+	live := map[string]bool{}
+	for _, rs := range w.model {
+		for _, m := range rs {
+			live[m.ID] = true
+		}
+	}
+	for id := range w.seen {
+		if !live[id] {
+			delete(w.seen, id)
+		}
 	}
 }
 
