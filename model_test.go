@@ -1,8 +1,7 @@
 package alidns
 
 // TestModel is a model-based randomized test of the provider against the
-// AliDNS simulator with randomized faults. See modelConfig for the knobs
-// (flags -model.* or env ALIDNS_MODEL_*), and README/Makefile (make soak).
+// AliDNS simulator (alidnstest) with randomized faults.
 //
 // Design: several workers run random operations concurrently, each through
 // a Provider picked at random among several instances with identical
@@ -11,8 +10,38 @@ package alidns
 // of records with ids) is exact; after every operation the simulator's
 // records at those names must equal the model. Shared names carry
 // ACME-challenge-like AppendRecords+DeleteRecords pairs with unique values,
-// and a set of static records (in the zone and in a second zone) must stay
-// byte-identical throughout.
+// and static records (in the zone and in a second zone) must stay
+// byte-identical throughout. A fault controller changes the simulator's
+// Faults every 100-300 ms (busy windows after accepted writes, throttling,
+// latency, 5xx, gateway pages, resets, answers lost after apply) and queues
+// scripted one-shot injections of every alidnstest.FaultKind.
+//
+// Invariants (the names in violation reports): a success's result equals
+// the zone state it claims; no success with the zone unchanged when a
+// change was asked; no record outside the operation's zone, name and type
+// touched; ErrZoneUnchanged only with the zone unchanged; a failed
+// AppendRecords leaves nothing it created (unless its error says the
+// record "may exist"); no orphaned challenge record; DeleteRecords returns
+// exactly what it deleted; an exact duplicate append is refused with
+// DomainRecordDuplicate; every error names the AliDNS code of an API
+// answer and never holds the secret; and, the faults being recoverable,
+// every other operation succeeds.
+//
+// Knobs (flags need go test -run TestModel . as other packages do not
+// define them; env vars work with ./...):
+//
+//	-model.seed / ALIDNS_MODEL_SEED          seed (default random, printed)
+//	-model.iters / ALIDNS_MODEL_ITERS        operations per worker (50; 15 with -short)
+//	-model.duration / ALIDNS_MODEL_DURATION  run this long instead (make soak)
+//	-model.workers / ALIDNS_MODEL_WORKERS    concurrent workers (4)
+//	-model.faults / ALIDNS_MODEL_FAULTS      false: no faults
+//	-model.maxfail / ALIDNS_MODEL_MAXFAIL    stop after this many violations (12)
+//	ALIDNS_MODEL_TRACE=1                     print every operation as it runs
+//
+// A seed replays the operations' choices and the fault schedule; the
+// interleaving of workers and the timing of faults differ between runs,
+// so a replay may need a few tries (ALIDNS_MODEL_WORKERS=1 helps). The
+// deterministic scenarios in modelref_test.go pin each invariant down.
 
 import (
 	"context"
@@ -241,7 +270,7 @@ func TestModel(t *testing.T) {
 		invs = append(invs, fmt.Sprintf("%dx %s", n, inv))
 	}
 	sort.Strings(invs)
-	t.Errorf("TestModel seed=%d: %d invariant violations (replay with ALIDNS_MODEL_SEED=%d; interleavings vary unless ALIDNS_MODEL_WORKERS=1):\n  %s",
+	t.Errorf("TestModel seed=%d: %d invariant violations (replay with ALIDNS_MODEL_SEED=%d; interleavings vary between runs, ALIDNS_MODEL_WORKERS=1 narrows them):\n  %s",
 		cfg.seed, len(r.violations), cfg.seed, strings.Join(invs, "\n  "))
 	shown := map[string]bool{}
 	for _, v := range r.violations {
