@@ -1,8 +1,7 @@
 package alidns
 
 // TestModel is a model-based randomized test of the provider against the
-// AliDNS simulator with randomized faults. See modelConfig for the knobs
-// (flags -model.* or env ALIDNS_MODEL_*), and README/Makefile (make soak).
+// AliDNS simulator (alidnstest) with randomized faults.
 //
 // Design: several workers run random operations concurrently, each through
 // a Provider picked at random among several instances with identical
@@ -11,8 +10,38 @@ package alidns
 // of records with ids) is exact; after every operation the simulator's
 // records at those names must equal the model. Shared names carry
 // ACME-challenge-like AppendRecords+DeleteRecords pairs with unique values,
-// and a set of static records (in the zone and in a second zone) must stay
-// byte-identical throughout.
+// and static records (in the zone and in a second zone) must stay
+// byte-identical throughout. A fault controller changes the simulator's
+// Faults every 100-300 ms (busy windows after accepted writes, throttling,
+// latency, 5xx, gateway pages, resets, answers lost after apply) and queues
+// scripted one-shot injections of every alidnstest.FaultKind.
+//
+// Invariants (the names in violation reports): a success's result equals
+// the zone state it claims; no success with the zone unchanged when a
+// change was asked; no record outside the operation's zone, name and type
+// touched; ErrZoneUnchanged only with the zone unchanged; a failed
+// AppendRecords leaves nothing it created (unless its error says the
+// record "may exist"); no orphaned challenge record; DeleteRecords returns
+// exactly what it deleted; an exact duplicate append is refused with
+// DomainRecordDuplicate; every error names the AliDNS code of an API
+// answer and never holds the secret; and, the faults being recoverable,
+// every other operation succeeds.
+//
+// Knobs (flags need go test -run TestModel . as other packages do not
+// define them; env vars work with ./...):
+//
+//	-model.seed / ALIDNS_MODEL_SEED          seed (default random, printed)
+//	-model.iters / ALIDNS_MODEL_ITERS        operations per worker (50; 15 with -short)
+//	-model.duration / ALIDNS_MODEL_DURATION  run this long instead (make soak)
+//	-model.workers / ALIDNS_MODEL_WORKERS    concurrent workers (4)
+//	-model.faults / ALIDNS_MODEL_FAULTS      false: no faults
+//	-model.maxfail / ALIDNS_MODEL_MAXFAIL    stop after this many violations (12)
+//	ALIDNS_MODEL_TRACE=1                     print every operation as it runs
+//
+// A seed replays the operations' choices and the fault schedule; the
+// interleaving of workers and the timing of faults differ between runs,
+// so a replay may need a few tries (ALIDNS_MODEL_WORKERS=1 helps). The
+// deterministic scenarios in modelref_test.go pin each invariant down.
 
 import (
 	"context"
@@ -40,12 +69,15 @@ import (
 
 var (
 	modelSeedFlag     = flag.Int64("model.seed", 0, "TestModel: seed (0 = random; env ALIDNS_MODEL_SEED)")
-	modelItersFlag    = flag.Int("model.iters", 0, "TestModel: operations per worker (env ALIDNS_MODEL_ITERS; default 40)")
+	modelItersFlag    = flag.Int("model.iters", 0, "TestModel: operations per worker (env ALIDNS_MODEL_ITERS; default 50)")
 	modelDurationFlag = flag.Duration("model.duration", 0, "TestModel: run for this long instead of a number of operations (env ALIDNS_MODEL_DURATION)")
 	modelWorkersFlag  = flag.Int("model.workers", 0, "TestModel: concurrent workers (env ALIDNS_MODEL_WORKERS; default 4)")
 	modelFaultsFlag   = flag.Bool("model.faults", true, "TestModel: inject faults (env ALIDNS_MODEL_FAULTS=0 disables)")
 	modelMaxFailFlag  = flag.Int("model.maxfail", 0, "TestModel: stop after this many invariant violations (env ALIDNS_MODEL_MAXFAIL; default 12)")
 )
+
+// modelTrace (env ALIDNS_MODEL_TRACE=1) prints every operation as it runs.
+var modelTrace = os.Getenv("ALIDNS_MODEL_TRACE") == "1"
 
 // modelConfig is the resolved configuration of one TestModel run.
 type modelConfig struct {
@@ -90,7 +122,10 @@ func loadModelConfig(t *testing.T) modelConfig {
 		c.seed = time.Now().UnixNano() % 1_000_000_000
 	}
 	if c.iters <= 0 {
-		c.iters = 40
+		c.iters = 50
+		if testing.Short() {
+			c.iters = 15
+		}
 	}
 	if c.workers <= 0 {
 		c.workers = 4
@@ -107,7 +142,7 @@ const (
 	modelSecret = alidnstest.DefaultAccessKeySecret
 	// modelHTTPTimeout is the providers' per-request timeout; slow faults
 	// hold answers longer than that.
-	modelHTTPTimeout = 800 * time.Millisecond
+	modelHTTPTimeout = 300 * time.Millisecond
 	modelProviders   = 3
 )
 
@@ -177,12 +212,17 @@ type worker struct {
 
 func TestModel(t *testing.T) {
 	cfg := loadModelConfig(t)
-	t.Logf("TestModel seed=%d workers=%d iters=%d duration=%s faults=%v (replay: ALIDNS_MODEL_SEED=%d, or -model.seed=%d with go test -run TestModel .)",
+	start := fmt.Sprintf("TestModel seed=%d workers=%d iters=%d duration=%s faults=%v (replay: ALIDNS_MODEL_SEED=%d, or -model.seed=%d with go test -run TestModel .)",
 		cfg.seed, cfg.workers, cfg.iters, cfg.duration, cfg.faults, cfg.seed, cfg.seed)
+	t.Log(start)
+	if !testing.Verbose() {
+		// Shown if the run hangs and go test kills it, as t.Log is not.
+		fmt.Fprintln(os.Stderr, start)
+	}
 	r := newModelRun(t, cfg)
-	start := time.Now()
+	began := time.Now()
 	if cfg.duration > 0 {
-		r.deadline = start.Add(cfg.duration)
+		r.deadline = began.Add(cfg.duration)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -190,7 +230,7 @@ func TestModel(t *testing.T) {
 	go func() { defer close(faultsDone); r.faultController(ctx, rand.New(rand.NewSource(cfg.seed))) }()
 
 	if cfg.duration > 0 {
-		go r.progress(ctx, start)
+		go r.progress(ctx, began)
 	}
 	var wg sync.WaitGroup
 	for _, w := range r.workers {
@@ -204,7 +244,7 @@ func TestModel(t *testing.T) {
 	r.s.ClearScriptedFaults()
 	r.drainCalls()
 
-	elapsed := time.Since(start)
+	elapsed := time.Since(began)
 	var kinds []string
 	r.opKinds.Range(func(k, v any) bool {
 		kinds = append(kinds, fmt.Sprintf("%s=%d", k, v.(*atomic.Int64).Load()))
@@ -230,7 +270,7 @@ func TestModel(t *testing.T) {
 		invs = append(invs, fmt.Sprintf("%dx %s", n, inv))
 	}
 	sort.Strings(invs)
-	t.Errorf("TestModel seed=%d: %d invariant violations (replay with ALIDNS_MODEL_SEED=%d; interleavings vary unless ALIDNS_MODEL_WORKERS=1):\n  %s",
+	t.Errorf("TestModel seed=%d: %d invariant violations (replay with ALIDNS_MODEL_SEED=%d; interleavings vary between runs, ALIDNS_MODEL_WORKERS=1 narrows them):\n  %s",
 		cfg.seed, len(r.violations), cfg.seed, strings.Join(invs, "\n  "))
 	shown := map[string]bool{}
 	for _, v := range r.violations {
@@ -301,23 +341,26 @@ func (r *modelRun) faultController(ctx context.Context, rng *rand.Rand) {
 			continue
 		}
 		if now := time.Now(); now.After(phaseEnd) {
-			phaseEnd = now.Add(time.Duration(150+rng.Intn(300)) * time.Millisecond)
+			phaseEnd = now.Add(time.Duration(100+rng.Intn(200)) * time.Millisecond)
 			r.s.SetFaults(randomFaults(rng))
 		}
-		if rng.Intn(4) == 0 && len(r.s.PendingInjections()) < 2 {
+		if rng.Intn(8) == 0 && len(r.s.PendingInjections()) < 2 {
 			in := alidnstest.Injection{Action: writes[rng.Intn(len(writes))], AfterApply: rng.Intn(2) == 0}
 			in.Kind = alidnstest.FaultKinds[rng.Intn(len(alidnstest.FaultKinds))]
 			switch in.Kind {
 			case alidnstest.FaultAPIError:
-				in.Code = []string{"InternalError", "ServiceUnavailable", "LastOperationNotFinished", "Throttling.User"}[rng.Intn(4)]
-				if in.AfterApply && (in.Code == "LastOperationNotFinished" || in.Code == "Throttling.User") {
-					in.Code = "InternalError" // these codes never follow an applied write
+				// LastOperationNotFinished comes from WriteWindow only: a
+				// busy answer long after the last write would teach a
+				// pacing client a long window and slow the run down.
+				in.Code = []string{"InternalError", "ServiceUnavailable", "Throttling.User"}[rng.Intn(3)]
+				if in.AfterApply && in.Code == "Throttling.User" {
+					in.Code = "InternalError" // throttling never follows an applied write
 				}
 			case alidnstest.FaultSlow:
 				if rng.Intn(3) > 0 {
 					in.Delay = 20 * time.Millisecond // latency the client survives
 				} else {
-					in.Delay = modelHTTPTimeout + 300*time.Millisecond // a client timeout
+					in.Delay = modelHTTPTimeout + 200*time.Millisecond // a client timeout
 				}
 			}
 			if rng.Intn(5) == 0 && in.Kind != alidnstest.FaultEmptyOK {
@@ -335,7 +378,9 @@ func randomFaults(rng *rand.Rand) alidnstest.Faults {
 	if rng.Intn(4) == 0 {
 		return f // a calm phase
 	}
-	if rng.Intn(3) > 0 {
+	if rng.Intn(3) == 0 {
+		// Short, so that the run stays quick: a client that learns the
+		// window (and waits it out) must not be slowed down much.
 		f.WriteWindow = time.Duration(2+rng.Intn(10)) * time.Millisecond
 	}
 	if rng.Intn(3) == 0 {
@@ -349,16 +394,18 @@ func randomFaults(rng *rand.Rand) alidnstest.Faults {
 		f.GatewayErrorRate = 0.03
 	}
 	if rng.Intn(2) == 0 {
-		f.LostAnswerRate = 0.05
+		f.LostAnswerRate = 0.08
 		if rng.Intn(4) == 0 {
-			f.LostAnswerDelay = modelHTTPTimeout + 300*time.Millisecond
+			f.LostAnswerDelay = modelHTTPTimeout + 200*time.Millisecond
 		}
 	}
-	if rng.Intn(4) == 0 {
+	// Throttling is kept rare: a client that slows down after being
+	// throttled (as it should) stays slow for a while.
+	if rng.Intn(10) == 0 {
 		f.ThrottleBurst, f.ThrottleBurstEvery = 30*time.Millisecond, 250*time.Millisecond
 	}
-	if rng.Intn(4) == 0 {
-		f.QPS = 300
+	if rng.Intn(10) == 0 {
+		f.QPS = 100
 	}
 	if rng.Intn(6) == 0 {
 		f.DropRate = 0.02
@@ -426,7 +473,11 @@ func (w *worker) fail(inv, format string, args ...any) {
 func (w *worker) logf(format string, args ...any) {
 	w.hmu.Lock()
 	defer w.hmu.Unlock()
-	w.hist = append(w.hist, fmt.Sprintf("#%d ", w.opNum)+fmt.Sprintf(format, args...))
+	line := fmt.Sprintf("#%d ", w.opNum) + fmt.Sprintf(format, args...)
+	if modelTrace {
+		fmt.Fprintf(os.Stderr, "%s w%d %s\n", time.Now().Format("15:04:05.000"), w.id, line)
+	}
+	w.hist = append(w.hist, line)
 	if len(w.hist) > 200 {
 		w.hist = append(w.hist[:0:0], w.hist[100:]...)
 	}
@@ -455,6 +506,25 @@ func (w *worker) run() {
 		w.opNum = i
 		w.step()
 		w.r.ops.Add(1)
+		if i%100 == 99 {
+			w.pruneSeen()
+		}
+	}
+}
+
+// pruneSeen forgets returned records that are no longer in the model, so
+// that a soak's memory stays bounded.
+func (w *worker) pruneSeen() {
+	live := map[string]bool{}
+	for _, rs := range w.model {
+		for _, m := range rs {
+			live[m.ID] = true
+		}
+	}
+	for id := range w.seen {
+		if !live[id] {
+			delete(w.seen, id)
+		}
 	}
 }
 
@@ -489,7 +559,11 @@ func (w *worker) step() {
 			v, _ := w.r.opKinds.LoadOrStore(o.name, new(atomic.Int64))
 			v.(*atomic.Int64).Add(1)
 			w.logf("p%d %s", pi, o.name)
+			start := time.Now()
 			o.run(w, ctx, w.r.providers[pi])
+			if d := time.Since(start); d > 500*time.Millisecond {
+				w.logf("  (took %s)", d.Round(time.Millisecond))
+			}
 			cancel()
 			w.checkStatic()
 			return
@@ -808,12 +882,19 @@ func (w *worker) opAppend(ctx context.Context, p *Provider) {
 		return
 	}
 	n := 1 + w.rng.Intn(2)
-	var in []libdns.Record
 	var want []mrec
 	for i := 0; i < n; i++ {
-		v, ttl := w.freshValue(k.Type), w.randomTTL()
-		in = append(in, libRecord(k, v, ttl, ""))
-		want = append(want, mrec{Value: v, TTL: ttl})
+		want = append(want, mrec{Value: w.freshValue(k.Type), TTL: w.randomTTL()})
+	}
+	w.appendNew(ctx, p, k, want)
+}
+
+// appendNew appends records with values new to the RRset k and checks the
+// outcome.
+func (w *worker) appendNew(ctx context.Context, p *Provider, k rkey, want []mrec) {
+	var in []libdns.Record
+	for _, m := range want {
+		in = append(in, libRecord(k, m.Value, m.TTL, ""))
 	}
 	before := w.truth()
 	out, err := p.AppendRecords(ctx, modelZone+".", in)
@@ -880,6 +961,12 @@ func (w *worker) opAppendDuplicate(ctx context.Context, p *Provider) {
 		w.opAppend(ctx, p)
 		return
 	}
+	w.appendDuplicate(ctx, p, k, m)
+}
+
+// appendDuplicate appends an exact copy of the existing record m, which
+// must be refused.
+func (w *worker) appendDuplicate(ctx context.Context, p *Provider, k rkey, m mrec) {
 	out, err := p.AppendRecords(ctx, modelZone+".", []libdns.Record{libRecord(k, m.Value, m.TTL, "")})
 	w.logf("  AppendRecords duplicate of %s %s -> %s err=%v", k, m, fmtFlat(flatten(out)), err)
 	truth := w.truth()
@@ -968,6 +1055,12 @@ func (w *worker) opSet(ctx context.Context, p *Provider) {
 		}
 		want[w.rng.Intn(len(want))].Value = w.freshValue(k.Type)
 	}
+	w.set(ctx, p, k, want, variant)
+}
+
+// set makes the RRset k hold exactly want and checks the outcome.
+func (w *worker) set(ctx context.Context, p *Provider, k rkey, want []mrec, variant string) {
+	cur := w.model[k]
 	in := make([]libdns.Record, len(want))
 	for i, m := range want {
 		in[i] = libRecord(k, m.Value, m.TTL, "")
@@ -1102,9 +1195,20 @@ func (w *worker) opDeleteByID(ctx context.Context, p *Provider) {
 			}
 		}
 	}
+	w.deleteRecs(ctx, p, "DeleteRecords by id", k, in, want)
+}
+
+// deleteRecs deletes in (records of the RRset k), of which exactly want
+// must be deleted, and checks the outcome.
+func (w *worker) deleteRecs(ctx context.Context, p *Provider, what string, k rkey, in []libdns.Record, want []mrec) {
 	out, err := p.DeleteRecords(ctx, modelZone+".", in)
-	w.logf("  DeleteRecords by id %s %s -> %s err=%v", k, fmtRecs(want), fmtFlat(flatten(out)), err)
-	w.checkDelete("DeleteRecords by id", []rkey{k}, out, err, want)
+	var rrs []string
+	for _, rec := range in {
+		rr := rec.RR()
+		rrs = append(rrs, fmt.Sprintf("%s %s %q/%s#%s", rr.Name, rr.Type, rr.Data, rr.TTL, idOf(rec)))
+	}
+	w.logf("  %s %v -> %s err=%v", what, rrs, fmtFlat(flatten(out)), err)
+	w.checkDelete(what, []rkey{k}, out, err, want)
 }
 
 func (w *worker) opDeleteByValue(ctx context.Context, p *Provider) {
@@ -1128,9 +1232,7 @@ func (w *worker) opDeleteByValue(ctx context.Context, p *Provider) {
 	default: // value, TTL 0 (any)
 		in = libdns.RR{Name: k.Name, Type: k.Type, Data: m.Value}
 	}
-	out, err := p.DeleteRecords(ctx, modelZone+".", []libdns.Record{in})
-	w.logf("  %s %+v -> %s err=%v", what, in.RR(), fmtFlat(flatten(out)), err)
-	w.checkDelete(what, []rkey{k}, out, err, want)
+	w.deleteRecs(ctx, p, what, k, []libdns.Record{in}, want)
 }
 
 func (w *worker) opDeleteStale(ctx context.Context, p *Provider) {
@@ -1142,6 +1244,12 @@ func (w *worker) opDeleteStale(ctx context.Context, p *Provider) {
 	i := w.rng.Intn(len(w.stale))
 	rec := w.stale[i]
 	w.stale = append(w.stale[:i], w.stale[i+1:]...)
+	w.deleteStale(ctx, p, rec)
+}
+
+// deleteStale deletes a record read before an in-place update gave its id
+// other data: nothing may be deleted.
+func (w *worker) deleteStale(ctx context.Context, p *Provider, rec libdns.Record) {
 	rr := rec.RR()
 	k := rkey{strings.ToLower(rr.Name), strings.ToUpper(rr.Type)}
 	for _, m := range w.model[k] {
@@ -1155,7 +1263,12 @@ func (w *worker) opDeleteStale(ctx context.Context, p *Provider) {
 }
 
 func (w *worker) opDeleteCrossZone(ctx context.Context, p *Provider) {
-	o := w.r.other[w.rng.Intn(len(w.r.other))]
+	w.deleteCrossZone(ctx, p, w.r.other[w.rng.Intn(len(w.r.other))])
+}
+
+// deleteCrossZone passes a record of the other zone, with its id, to
+// DeleteRecords of the worker's zone: nothing may be deleted anywhere.
+func (w *worker) deleteCrossZone(ctx context.Context, p *Provider, o alidnstest.Record) {
 	k := rkey{strings.ToLower(o.RR), o.Type}
 	var rec libdns.Record
 	info := RecordInfo{RecordID: o.RecordID, Line: o.Line, Status: o.Status, Weight: o.Weight}
@@ -1179,7 +1292,12 @@ func (w *worker) opDeleteCrossZone(ctx context.Context, p *Provider) {
 func (w *worker) opChallenge(ctx context.Context, p *Provider) {
 	name := challengeNames[w.rng.Intn(len(challengeNames))]
 	w.seq++
-	value := fmt.Sprintf("chal-w%d-%d-%d", w.id, w.seq, w.rng.Int63())
+	w.challenge(ctx, p, name, fmt.Sprintf("chal-w%d-%d-%d", w.id, w.seq, w.rng.Int63()))
+}
+
+// challenge runs a DNS-01 challenge's AppendRecords + DeleteRecords of a
+// TXT record with a unique value at a shared name: nothing may be left.
+func (w *worker) challenge(ctx context.Context, p *Provider, name, value string) {
 	in := []libdns.Record{libdns.TXT{Name: name, Text: value}}
 	out, err := p.AppendRecords(ctx, modelZone+".", in)
 	w.logf("  challenge AppendRecords %s TXT %q -> %s err=%v", name, value, fmtFlat(flatten(out)), err)

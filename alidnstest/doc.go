@@ -65,8 +65,16 @@
 //	QuotaExceeded.TTL                           400  TTL outside [edition minimum, 86400]
 //	InvalidRR.Format                            400  RR violates the host-record rules
 //	LastOperationNotFinished                    400  Faults.WriteWindow
-//	Throttling.User                             429  Faults.QPS (with an x-ratelimit-user-api header)
-//	InternalError / ServiceUnavailable          500 / 503  Faults.ErrorRate
+//	Throttling.User                             429  Faults.QPS, Faults.ThrottleBurst (with an x-ratelimit-user-api header)
+//	InternalError / ServiceUnavailable          500 / 503  Faults.ErrorRate; Faults.LostAnswerRate (after apply)
+//
+// Injected faults that are not API answers (Inject, Faults.GatewayErrorRate,
+// Faults.LostAnswerRate) are logged with these Call.Code values:
+//
+//	SimulatedGatewayHTML      502  nginx HTML page, Content-Type text/html, no X-Acs-Request-Id
+//	SimulatedEmptyError       500  empty body
+//	SimulatedEmptyOK          200  empty body (the call was applied)
+//	SimulatedConnectionDrop     -  connection reset without an answer
 //
 // # Internationalised zones
 //
