@@ -449,8 +449,11 @@ func (p *Provider) add(ctx context.Context, c *api.Client, z string, zs *zoneSta
 // settleAdd decides an add that an attempt may have applied (its answer
 // was lost or was a server error, possibly followed by DomainRecordDuplicate
 // from a retry): it looks the record up. A record exactly as asked, TTL
-// included, is the one this add created and is returned as created;
-// otherwise the add failed. certmagic never deletes a record whose append
+// included, that this process did not already know of is taken as the one
+// this add created and returned as created; otherwise the add failed. (An
+// identical record made outside this process just before cannot be told
+// apart from one created by a lost attempt; for an ACME challenge, whose
+// values are unique, both mean the record the caller wants is there.) certmagic never deletes a record whose append
 // failed, so when the caller has given up (its context ended) a record
 // found is deleted rather than left behind.
 func (p *Provider) settleAdd(ctx context.Context, c *api.Client, z string, zs *zoneState, v apiValue, cause error) (apiRecord, error) {
@@ -469,6 +472,11 @@ func (p *Provider) settleAdd(ctx context.Context, c *api.Client, z string, zs *z
 	}
 	if r.TTL != v.TTL {
 		return apiRecord{}, fmt.Errorf("%w; a record with this value already exists with TTL %d s (id %s), not the %d s asked for", cause, r.TTL, r.RecordID, v.TTL)
+	}
+	if _, known := zs.ids[r.RecordID]; known {
+		// This process wrote or kept that record before this add began:
+		// it existed already, whatever the lost answers hid.
+		return apiRecord{}, fmt.Errorf("%w; an identical record already exists (id %s)", cause, r.RecordID)
 	}
 	if gaveUp {
 		if _, derr := p.deleteByID(ctx, c, zs, r.RecordID, zap.String("name", r.RR), zap.String("type", r.Type)); derr != nil {
