@@ -523,12 +523,17 @@ func delegationStep(ctx context.Context, r *report, o checkOptions, resolvers []
 	// The delegation at the parent zone's servers is what the CA follows;
 	// when they cannot be asked, the resolvers' answer stands in for it.
 	ns, at, err := parentDelegation(ctx, resolvers, o.ParentServers, zone)
-	where := "at the parent zone's server " + at
+	where, fallback := "at the parent zone's server "+at, ""
 	if err != nil {
-		r.detail("the parent zone's servers could not be asked (%v); using the resolvers' answer", err)
+		fallback = fmt.Sprintf("the parent zone's servers could not be asked (%v); this is the resolvers' answer", err)
 		ns, err = nameServers(ctx, resolvers, zone)
 		where = "through " + strings.Join(resolvers, ", ")
 	}
+	defer func() {
+		if fallback != "" {
+			r.detail("%s", fallback)
+		}
+	}()
 	what := "AliDNS's name servers"
 	if len(expected) > 0 {
 		what = "the name servers AliDNS assigned to it (" + strings.Join(expected, ", ") + ")"
@@ -605,7 +610,7 @@ func visibilityStep(ctx context.Context, r *report, o checkOptions, resolvers, n
 	for _, v := range vis {
 		switch {
 		case v.Seen:
-			r.ok("visibility", "%s %s answers the test record after %s", v.Kind, v.Server, v.After.Round(time.Millisecond))
+			r.ok("visibility", "%s %s answers the test record after %s", v.Kind, v.Server, v.After.Round(10*time.Microsecond))
 		case v.Kind == "authoritative":
 			r.fail("visibility", "authoritative server %s did not answer the test record within %s", v.Server, timeout)
 		default:

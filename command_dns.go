@@ -120,6 +120,9 @@ func parentDelegation(ctx context.Context, resolvers, parentServers []string, zo
 		if err != nil {
 			return nil, "", fmt.Errorf("the name servers of the parent zone %s: %w", parent, err)
 		}
+		if len(names) == 0 {
+			return nil, "", fmt.Errorf("no NS records found for the parent zone %s", parent)
+		}
 		parentServers = addresses(ctx, resolvers, names)
 		if len(parentServers) == 0 {
 			return nil, "", fmt.Errorf("the name servers of the parent zone %s (%s) do not resolve", parent, strings.Join(names, ", "))
