@@ -299,3 +299,25 @@ func TestCheckDelegationAtParent(t *testing.T) {
 	}
 	wantLines(t, out, "✓ delegation     example.com is delegated to dns1.hichina.com, dns2.hichina.com (at the parent zone's server "+parent+")")
 }
+
+// Through the command: a zone delegated elsewhere makes caddy alidns check
+// fail (non-zero exit) with the name servers found, in --json too.
+func TestCheckCommandFailsWhenNotDelegated(t *testing.T) {
+	isolateCredentialEnv(t)
+	s := dnsSim(t, "example.com")
+	t.Setenv("ALICLOUD_ACCESS_KEY", modKeyID)
+	t.Setenv("ALICLOUD_SECRET_KEY", modKeySecret)
+	parent := fakeNSResolver(t, "example.com.", "ada.ns.cloudflare.com.", "bob.ns.cloudflare.com.")
+	out, err := run(t, "alidns", "check", "www.example.com", "--endpoint", s.URL, "--resolvers", s.DNSAddr,
+		"--parent-servers", parent, "--authoritative", s.DNSAddr, "--propagation-timeout", "5s", "--json")
+	if !errors.Is(err, errChecksFailed) {
+		t.Fatalf("err = %v\n%s", err, out)
+	}
+	var results []checkResult
+	if jerr := json.Unmarshal([]byte(out), &results); jerr != nil || len(results) != 1 || results[0].Passed {
+		t.Fatalf("%v: %s", jerr, out)
+	}
+	if !strings.Contains(out, "delegated to ada.ns.cloudflare.com, bob.ns.cloudflare.com, not to AliDNS") {
+		t.Errorf("output: %s", out)
+	}
+}
