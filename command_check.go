@@ -615,7 +615,7 @@ func visibilityStep(ctx context.Context, r *report, o checkOptions, resolvers, n
 			r.fail("visibility", "authoritative server %s did not answer the test record within %s", v.Server, timeout)
 		default:
 			r.fail("visibility", "resolver %s did not see the test record within %s (Caddy's propagation_timeout): Caddy would give up", v.Server, timeout)
-			r.detail("what to do: use resolvers that see AliDNS's answers quickly (e.g. the zone's AliDNS name servers, or 223.5.5.5 in mainland China) in the tls block's resolvers, or raise propagation_timeout")
+			r.detail("what to do: remove resolvers so that Caddy asks the zone's AliDNS name servers directly, or list those name servers as resolvers (a recursive resolver may answer from its cache), or raise propagation_timeout")
 		}
 		if v.Err != "" && !v.Seen {
 			r.detail("last error: %s", v.Err)
