@@ -97,6 +97,9 @@ type checkOptions struct {
 	// Authoritative overrides the zone's authoritative servers ("ip:port")
 	// asked for the test record (tests; default: the NS found in DNS).
 	Authoritative []string
+	// ParentServers overrides the parent zone's name servers ("ip:port")
+	// asked for the zone's delegation (tests; default: found in DNS).
+	ParentServers []string
 	// Source names where the settings came from (--config), for the report.
 	Source string
 }
@@ -197,7 +200,7 @@ func newCheckCommand() *cobra.Command {
 	var f commandFlags
 	var readOnly, asJSON bool
 	var configFile, adapter string
-	var resolvers, authoritative []string
+	var resolvers, authoritative, parentServers []string
 	var propagationTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "check [<domain>] [--config <file> [--adapter <name>]]",
@@ -242,7 +245,7 @@ failed (Caddy would not get a certificate) or the command could not run.`,
 			if asJSON {
 				text = io.Discard
 			}
-			co := checkOptions{commandOptions: o, ReadOnly: readOnly, Resolvers: resolvers, PropagationTimeout: propagationTimeout, Authoritative: authoritative}
+			co := checkOptions{commandOptions: o, ReadOnly: readOnly, Resolvers: resolvers, PropagationTimeout: propagationTimeout, Authoritative: authoritative, ParentServers: parentServers}
 			var results []*checkResult
 			if configFile != "" {
 				only := ""
@@ -282,6 +285,8 @@ failed (Caddy would not get a certificate) or the command could not run.`,
 	fs.DurationVar(&propagationTimeout, "propagation-timeout", 0, "how long to wait for the test record to be visible (default: the config's propagation_timeout, else 2m)")
 	fs.StringSliceVar(&authoritative, "authoritative", nil, "ip:port of the zone's name servers (default: the NS found in DNS, port 53)")
 	_ = fs.MarkHidden("authoritative")
+	fs.StringSliceVar(&parentServers, "parent-servers", nil, "ip:port of the parent zone's name servers (default: found in DNS, port 53)")
+	_ = fs.MarkHidden("parent-servers")
 	return cmd
 }
 

@@ -453,7 +453,7 @@ func runCheckReport(ctx context.Context, o checkOptions, w io.Writer) (*checkRes
 	if zone != nil {
 		res.Zone = asciiName(candidates[0])
 		if !noDNS {
-			res.NameServer = delegationStep(ctx, r, resolvers, res.Zone, zone.DNSServers.DNSServer)
+			res.NameServer = delegationStep(ctx, r, o, resolvers, res.Zone, zone.DNSServers.DNSServer)
 		}
 	}
 
@@ -491,7 +491,7 @@ func runCheckReport(ctx context.Context, o checkOptions, w io.Writer) (*checkRes
 	if zone == nil {
 		res.Zone = asciiName(zname)
 		if !noDNS {
-			res.NameServer = delegationStep(ctx, r, resolvers, res.Zone, nil)
+			res.NameServer = delegationStep(ctx, r, o, resolvers, res.Zone, nil)
 		}
 	}
 	if noDNS && len(o.Authoritative) == 0 {
@@ -519,8 +519,21 @@ func deniedAction(err error) string {
 
 // delegationStep checks that public DNS delegates zone to AliDNS (its NS
 // are the expected servers, or AliDNS's by name) and returns the NS found.
-func delegationStep(ctx context.Context, r *report, resolvers []string, zone string, expected []string) []string {
-	ns, err := nameServers(ctx, resolvers, zone)
+func delegationStep(ctx context.Context, r *report, o checkOptions, resolvers []string, zone string, expected []string) []string {
+	// The delegation at the parent zone's servers is what the CA follows;
+	// when they cannot be asked, the resolvers' answer stands in for it.
+	ns, at, err := parentDelegation(ctx, resolvers, o.ParentServers, zone)
+	where, fallback := "at the parent zone's server "+at, ""
+	if err != nil {
+		fallback = fmt.Sprintf("the parent zone's servers could not be asked (%v); this is the resolvers' answer", err)
+		ns, err = nameServers(ctx, resolvers, zone)
+		where = "through " + strings.Join(resolvers, ", ")
+	}
+	defer func() {
+		if fallback != "" {
+			r.detail("%s", fallback)
+		}
+	}()
 	what := "AliDNS's name servers"
 	if len(expected) > 0 {
 		what = "the name servers AliDNS assigned to it (" + strings.Join(expected, ", ") + ")"
@@ -538,12 +551,12 @@ func delegationStep(ctx context.Context, r *report, resolvers []string, zone str
 		r.fail("delegation", "public DNS has no NS records for %s", zone)
 		r.detail("what to do: at the domain's registrar, set the name servers to %s (shown in the AliDNS console)", what)
 	case len(other) == len(ns):
-		r.fail("delegation", "%s is delegated to %s, not to AliDNS: records written through the API are not what the CA sees", zone, strings.Join(other, ", "))
+		r.fail("delegation", "%s is delegated to %s, not to AliDNS (%s): records written through the API are not what the CA sees", zone, strings.Join(other, ", "), where)
 		r.detail("what to do: at the domain's registrar (or in the parent zone), set the name servers of %s to %s", zone, what)
 	case len(other) > 0:
-		r.warn("delegation", "%s is delegated to AliDNS and to %s: the CA may ask a server that does not have the record", zone, strings.Join(other, ", "))
+		r.warn("delegation", "%s is delegated to AliDNS and to %s (%s): the CA may ask a server that does not have the record", zone, strings.Join(other, ", "), where)
 	default:
-		r.ok("delegation", "%s is delegated to %s", zone, strings.Join(trimDots(ns), ", "))
+		r.ok("delegation", "%s is delegated to %s (%s)", zone, strings.Join(trimDots(ns), ", "), where)
 	}
 	return trimDots(ns)
 }
@@ -597,12 +610,12 @@ func visibilityStep(ctx context.Context, r *report, o checkOptions, resolvers, n
 	for _, v := range vis {
 		switch {
 		case v.Seen:
-			r.ok("visibility", "%s %s answers the test record after %s", v.Kind, v.Server, v.After.Round(time.Millisecond))
+			r.ok("visibility", "%s %s answers the test record after %s", v.Kind, v.Server, v.After.Round(10*time.Microsecond))
 		case v.Kind == "authoritative":
 			r.fail("visibility", "authoritative server %s did not answer the test record within %s", v.Server, timeout)
 		default:
 			r.fail("visibility", "resolver %s did not see the test record within %s (Caddy's propagation_timeout): Caddy would give up", v.Server, timeout)
-			r.detail("what to do: use resolvers that see AliDNS's answers quickly (e.g. the zone's AliDNS name servers, or 223.5.5.5 in mainland China) in the tls block's resolvers, or raise propagation_timeout")
+			r.detail("what to do: remove resolvers so that Caddy asks the zone's AliDNS name servers directly, or list those name servers as resolvers (a recursive resolver may answer from its cache), or raise propagation_timeout")
 		}
 		if v.Err != "" && !v.Seen {
 			r.detail("last error: %s", v.Err)

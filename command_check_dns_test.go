@@ -272,3 +272,52 @@ func TestCheckIDNZone(t *testing.T) {
 		}
 	}
 }
+
+// The delegation is read at the parent zone's servers: a zone hosted in
+// AliDNS (whose own servers answer AliDNS NS records) but delegated by the
+// registrar to other name servers fails, naming them.
+func TestCheckDelegationAtParent(t *testing.T) {
+	isolateCredentialEnv(t)
+	s := dnsSim(t, "example.com")
+	parent := fakeNSResolver(t, "example.com.", "ada.ns.cloudflare.com.", "bob.ns.cloudflare.com.")
+	out, res, err := dnsCheck(t, s, "www.example.com", checkOptions{ParentServers: []string{parent}, Authoritative: []string{s.DNSAddr}})
+	if !errors.Is(err, errChecksFailed) {
+		t.Fatalf("err = %v\n%s", err, out)
+	}
+	wantLines(t, out,
+		"✗ delegation     example.com is delegated to ada.ns.cloudflare.com, bob.ns.cloudflare.com, not to AliDNS (at the parent zone's server "+parent+")",
+		"set the name servers of example.com to the name servers AliDNS assigned to it (dns1.hichina.com, dns2.hichina.com)",
+		"✓ delete TXT")
+	if len(res.NameServer) != 2 || res.NameServer[0] != "ada.ns.cloudflare.com" {
+		t.Errorf("name servers %v", res.NameServer)
+	}
+	// Delegated to AliDNS at the parent: passes.
+	parent = fakeNSResolver(t, "example.com.", "dns1.hichina.com.", "dns2.hichina.com.")
+	out, _, err = dnsCheck(t, s, "www.example.com", checkOptions{ParentServers: []string{parent}, Authoritative: []string{s.DNSAddr}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	wantLines(t, out, "✓ delegation     example.com is delegated to dns1.hichina.com, dns2.hichina.com (at the parent zone's server "+parent+")")
+}
+
+// Through the command: a zone delegated elsewhere makes caddy alidns check
+// fail (non-zero exit) with the name servers found, in --json too.
+func TestCheckCommandFailsWhenNotDelegated(t *testing.T) {
+	isolateCredentialEnv(t)
+	s := dnsSim(t, "example.com")
+	t.Setenv("ALICLOUD_ACCESS_KEY", modKeyID)
+	t.Setenv("ALICLOUD_SECRET_KEY", modKeySecret)
+	parent := fakeNSResolver(t, "example.com.", "ada.ns.cloudflare.com.", "bob.ns.cloudflare.com.")
+	out, err := run(t, "alidns", "check", "www.example.com", "--endpoint", s.URL, "--resolvers", s.DNSAddr,
+		"--parent-servers", parent, "--authoritative", s.DNSAddr, "--propagation-timeout", "5s", "--json")
+	if !errors.Is(err, errChecksFailed) {
+		t.Fatalf("err = %v\n%s", err, out)
+	}
+	var results []checkResult
+	if jerr := json.Unmarshal([]byte(out), &results); jerr != nil || len(results) != 1 || results[0].Passed {
+		t.Fatalf("%v: %s", jerr, out)
+	}
+	if !strings.Contains(out, "delegated to ada.ns.cloudflare.com, bob.ns.cloudflare.com, not to AliDNS") {
+		t.Errorf("output: %s", out)
+	}
+}

@@ -107,6 +107,50 @@ func nameServers(ctx context.Context, resolvers []string, zone string) ([]string
 	return nil, lastErr
 }
 
+// parentDelegation asks the parent zone's own name servers (not a
+// resolver's cache) for the NS records of zone: the delegation the
+// registrar or parent zone publishes. parentServers ("ip:port") overrides
+// the parent's servers found through the resolvers. It returns the NS
+// names and the parent server that answered, or an error when no parent
+// server could be asked.
+func parentDelegation(ctx context.Context, resolvers, parentServers []string, zone string) ([]string, string, error) {
+	parent := zone[strings.IndexByte(zone, '.')+1:]
+	if len(parentServers) == 0 {
+		names, err := nameServers(ctx, resolvers, parent)
+		if err != nil {
+			return nil, "", fmt.Errorf("the name servers of the parent zone %s: %w", parent, err)
+		}
+		if len(names) == 0 {
+			return nil, "", fmt.Errorf("no NS records found for the parent zone %s", parent)
+		}
+		parentServers = addresses(ctx, resolvers, names)
+		if len(parentServers) == 0 {
+			return nil, "", fmt.Errorf("the name servers of the parent zone %s (%s) do not resolve", parent, strings.Join(names, ", "))
+		}
+	}
+	var lastErr error
+	for _, server := range parentServers {
+		in, err := query(ctx, withPort(server), zone, dns.TypeNS, false)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		var out []string
+		for _, rr := range append(in.Answer, in.Ns...) {
+			if ns, ok := rr.(*dns.NS); ok && strings.EqualFold(ns.Hdr.Name, dns.Fqdn(zone)) {
+				out = append(out, strings.ToLower(ns.Ns))
+			}
+		}
+		if len(out) == 0 {
+			lastErr = fmt.Errorf("%s has no delegation for %s (rcode %s)", server, zone, dns.RcodeToString[in.Rcode])
+			continue
+		}
+		slices.Sort(out)
+		return slices.Compact(out), server, nil
+	}
+	return nil, "", lastErr
+}
+
 // isAliDNSNameServer reports whether ns (FQDN) is one of the expected
 // servers, or, when none are known, an AliDNS name server by its domain.
 func isAliDNSNameServer(ns string, expected []string) bool {

@@ -262,6 +262,11 @@ func TestZones(t *testing.T) {
 		"ultimate.example.net", "(version_enterprise_advanced)", "1 s (from DescribeDomainInfo)",
 		"例子.中国 (xn--fsqu00a.xn--fiqs8s)", "(version_personal)")
 	assertNoCommandSecrets(t, out.String())
+	for _, c := range s.Calls() { // the IDN zone is asked for by its Unicode name
+		if c.Action == "DescribeDomainInfo" && c.Code != "" {
+			t.Errorf("DescribeDomainInfo %s answered %s", c.Params.Get("DomainName"), c.Code)
+		}
+	}
 
 	// Without DescribeDomainInfo the minimum comes from the edition.
 	s.AllowActions(modKeyID, "DescribeDomains")

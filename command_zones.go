@@ -54,7 +54,7 @@ func minTTLs(ctx context.Context, c *api.Client, zones []accountZone) ([]zoneMin
 				var info struct {
 					MinTTL *int64 `json:"MinTtl"`
 				}
-				err := c.Do(ctx, "DescribeDomainInfo", url.Values{"DomainName": {z.ascii()}}, &info)
+				err := c.Do(ctx, "DescribeDomainInfo", url.Values{"DomainName": {unicodeName(z.ascii())}}, &info)
 				if err == nil && info.MinTTL != nil && *info.MinTTL > 0 {
 					out[i] = zoneMinTTL{ttl: *info.MinTTL, source: "DescribeDomainInfo"}
 					return

@@ -110,8 +110,10 @@ func TestMissingCredentials(t *testing.T) {
 		env  []string
 		want []string
 	}{
+		// The message leads with the likely cause for a caddy started with
+		// --envfile: the file does not set the variables.
 		{"none", []string{"ALIDNS_ENDPOINT", "http://127.0.0.1:9"},
-			[]string{"ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY"}},
+			[]string{"no Alibaba Cloud credentials found: the file given to --envfile sets neither ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY", "check the variable names"}},
 		{"id without secret", []string{"ALICLOUD_ACCESS_KEY", "E2EKeyOnlyTheID", "ALIDNS_ENDPOINT", "http://127.0.0.1:9"},
 			[]string{"ALICLOUD_SECRET_KEY"}},
 	}
