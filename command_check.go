@@ -178,65 +178,6 @@ func maskID(id string) string {
 	return id[:4] + "…" + id[len(id)-3:]
 }
 
-// accountZone is a zone of the account as DescribeDomains lists it.
-type accountZone struct {
-	DomainName  string `json:"DomainName"`
-	PunyCode    string `json:"PunyCode"`
-	VersionCode string `json:"VersionCode"`
-	VersionName string `json:"VersionName"`
-	RecordCount int64  `json:"RecordCount"`
-	DNSServers  struct {
-		DNSServer []string `json:"DnsServer"`
-	} `json:"DnsServers"`
-}
-
-func (z accountZone) ascii() string {
-	return hostedZone{Name: z.DomainName, PunyCode: z.PunyCode}.ascii()
-}
-
-// display is the zone's name, with the ASCII form for IDNs.
-func (z accountZone) display() string {
-	if a := z.ascii(); !strings.EqualFold(a, z.DomainName) && z.DomainName != "" {
-		return z.DomainName + " (" + a + ")"
-	}
-	return z.ascii()
-}
-
-// edition names the zone's edition.
-func (z accountZone) edition() string {
-	switch {
-	case z.VersionName != "" && z.VersionCode != "":
-		return z.VersionName + " (" + z.VersionCode + ")"
-	case z.VersionCode != "":
-		return z.VersionCode
-	}
-	return "unknown edition"
-}
-
-// listAccountZones lists every zone of the account (all pages).
-func listAccountZones(ctx context.Context, c *api.Client) ([]accountZone, error) {
-	type page struct {
-		TotalCount int64 `json:"TotalCount"`
-		Domains    struct {
-			Domain []accountZone `json:"Domain"`
-		} `json:"Domains"`
-	}
-	fetch := func(n int) (page, error) {
-		var out page
-		err := c.Do(ctx, "DescribeDomains", url.Values{"PageNumber": {strconv.Itoa(n)}, "PageSize": {strconv.Itoa(domainsPageSize)}}, &out)
-		return out, err
-	}
-	pages, err := fetchPages(domainsPageSize, fetch, func(p page) int64 { return p.TotalCount })
-	if err != nil {
-		return nil, fmt.Errorf("listing the account's zones: %w", err)
-	}
-	var zones []accountZone
-	for _, p := range pages {
-		zones = append(zones, p.Domains.Domain...)
-	}
-	return zones, nil
-}
-
 // editionMinTTL is the minimum TTL an edition allows, as documented;
 // ok is false for editions it does not know.
 func editionMinTTL(code string) (ttl int64, note string, ok bool) {
@@ -349,8 +290,8 @@ func runCheckReport(ctx context.Context, o checkOptions, w io.Writer) (*checkRes
 	// The account's zones; a RAM policy without DescribeDomains is fine
 	// for certificates, so then the zone is found by probing, and without
 	// DescribeSubDomainRecords either, from DNS.
-	zones, listErr := listAccountZones(ctx, c)
-	var zone *accountZone
+	zones, listErr := listZones(ctx, c)
+	var zone *hostedZone
 	var existing []apiRecord
 	probed, denied := false, false
 	switch {
@@ -403,7 +344,7 @@ func runCheckReport(ctx context.Context, o checkOptions, w io.Writer) (*checkRes
 	switch {
 	case zone != nil:
 	case denied && dnsZone != "":
-		zone = &accountZone{DomainName: dnsZone}
+		zone = &hostedZone{DomainName: dnsZone}
 		r.skip("hosted zone", "not looked up (no permission); using %s from DNS, proven by creating the test record", dnsZone)
 	case denied:
 		candidates = suffixes(fqdn)[1:]
@@ -411,11 +352,7 @@ func runCheckReport(ctx context.Context, o checkOptions, w io.Writer) (*checkRes
 	default:
 		r.fail("hosted zone", "no zone of this account contains %s", fqdn)
 		if listErr == nil {
-			hz := make([]hostedZone, 0, len(zones))
-			for _, z := range zones {
-				hz = append(hz, hostedZone{Name: z.DomainName, PunyCode: z.PunyCode})
-			}
-			r.detail("%s", strings.TrimPrefix(closestZones(domain, hz), "; "))
+			r.detail("%s", strings.TrimPrefix(closestZones(domain, zones), "; "))
 		}
 		r.detail("what to do: add the domain's zone in the AliDNS console of this account (and delegate it to AliDNS's name servers at the registrar), or use the AccessKey of the account that hosts it")
 		return res, errChecksFailed
@@ -646,7 +583,7 @@ func summary(r *report, o checkOptions, w io.Writer) {
 }
 
 // findZone returns the hosted zone with the longest name that fqdn is in.
-func findZone(fqdn string, zones []accountZone) *accountZone {
+func findZone(fqdn string, zones []hostedZone) *hostedZone {
 	byName := make(map[string]int, len(zones))
 	for i, z := range zones {
 		byName[unicodeName(z.ascii())] = i
@@ -663,7 +600,7 @@ func findZone(fqdn string, zones []accountZone) *accountZone {
 // the domain go: parents of the zone found (Caddy follows the public
 // DNS delegation, not AliDNS), and sub-domains of the domain hosted as
 // zones of their own.
-func relatedZones(r *report, domain, zone string, zones []accountZone) {
+func relatedZones(r *report, domain, zone string, zones []hostedZone) {
 	var parents, children []string
 	for _, z := range zones {
 		a := unicodeName(z.ascii())
@@ -691,7 +628,7 @@ func relatedZones(r *report, domain, zone string, zones []accountZone) {
 // probeZone finds the zone holding fqdn without DescribeDomains: it asks
 // for the records at fqdn in each candidate zone, longest first, until
 // one is hosted; it returns the records found there too.
-func probeZone(ctx context.Context, c *api.Client, fqdn string) (*accountZone, []apiRecord, error) {
+func probeZone(ctx context.Context, c *api.Client, fqdn string) (*hostedZone, []apiRecord, error) {
 	for _, cand := range suffixes(fqdn) {
 		var out recordsPage
 		err := c.Do(ctx, "DescribeSubDomainRecords", url.Values{
@@ -712,7 +649,7 @@ func probeZone(ctx context.Context, c *api.Client, fqdn string) (*accountZone, [
 				recs = append(recs, rec)
 			}
 		}
-		return &accountZone{DomainName: cand}, recs, nil
+		return &hostedZone{DomainName: cand}, recs, nil
 	}
 	return nil, nil, nil
 }

@@ -35,7 +35,7 @@ const infoConcurrency = 4
 // or from its edition when that call is refused (it needs the RAM action
 // alidns:DescribeDomainInfo, which the module itself does not use). The
 // error, if any, is the first refusal.
-func minTTLs(ctx context.Context, c *api.Client, zones []accountZone) ([]zoneMinTTL, error) {
+func minTTLs(ctx context.Context, c *api.Client, zones []hostedZone) ([]zoneMinTTL, error) {
 	out := make([]zoneMinTTL, len(zones))
 	var (
 		mu       sync.Mutex
@@ -88,7 +88,7 @@ func runZones(ctx context.Context, o commandOptions, w io.Writer) error {
 	if c == nil {
 		return errChecksFailed
 	}
-	zones, err := listAccountZones(ctx, c)
+	zones, err := listZones(ctx, c)
 	if err != nil {
 		r.fail("zones", "cannot list the account's zones (DescribeDomains)")
 		r.apiDetails(err, "caddy alidns zones and the libdns ZoneLister list zones with it")

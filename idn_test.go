@@ -107,7 +107,7 @@ func TestIDNZoneNotHosted(t *testing.T) {
 	s := newSim(t, "例子.中国")
 	p := newProvider(s)
 	_, err := p.AppendRecords(ctx(t), "xn--0zwm56d.xn--fsqu00a.xn--fiqs8s.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "x"}})
-	if err == nil || !strings.Contains(err.Error(), "xn--fsqu00a.xn--fiqs8s (例子.中国) (a parent, hosted)") {
+	if err == nil || !strings.Contains(err.Error(), "例子.中国 (xn--fsqu00a.xn--fiqs8s) (a parent, hosted)") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -229,13 +229,6 @@ func (p *Provider) defaultTTL() int64 {
 	return defaultTTL
 }
 
-type recordsPage struct {
-	TotalCount    int64 `json:"TotalCount"`
-	DomainRecords struct {
-		Record []apiRecord `json:"Record"`
-	} `json:"DomainRecords"`
-}
-
 const (
 	recordsPageSize    = 500 // DescribeDomainRecords maximum
 	subDomainsPageSize = 100 // DescribeSubDomainRecords maximum

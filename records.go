@@ -22,22 +22,6 @@ type RecordInfo struct {
 	Remark   string
 }
 
-// apiRecord is a record as the AliDNS API lists it.
-type apiRecord struct {
-	RecordID   string `json:"RecordId"`
-	DomainName string `json:"DomainName"`
-	RR         string `json:"RR"`
-	Type       string `json:"Type"`
-	Value      string `json:"Value"`
-	TTL        int64  `json:"TTL"`
-	Priority   int64  `json:"Priority"`
-	Line       string `json:"Line"`
-	Status     string `json:"Status"`
-	Locked     bool   `json:"Locked"`
-	Weight     int    `json:"Weight"`
-	Remark     string `json:"Remark"`
-}
-
 // apiValue is the AliDNS form of a record's data: AliDNS keeps MX
 // preference and HTTPS/SVCB priority in a separate Priority parameter, and
 // writes host names without the trailing dot.

@@ -70,46 +70,41 @@ func subDomain(rr, zone string) string {
 	return rr + "." + zone
 }
 
-type domainsPage struct {
-	TotalCount int64 `json:"TotalCount"`
-	Domains    struct {
-		Domain []struct {
-			DomainName  string `json:"DomainName"`
-			PunyCode    string `json:"PunyCode"`
-			VersionCode string `json:"VersionCode"`
-		} `json:"Domain"`
-	} `json:"Domains"`
-}
-
-// hostedZone is one zone of the account as DescribeDomains lists it.
-type hostedZone struct {
-	Name     string // as AliDNS shows it (Unicode for IDNs)
-	PunyCode string // ASCII form
-	Version  string
-}
-
+// ascii is the zone's name in ASCII (punycode for IDN zones), lower case.
 func (z hostedZone) ascii() string {
 	if z.PunyCode != "" {
 		return strings.ToLower(z.PunyCode)
 	}
-	return strings.ToLower(z.Name)
+	return asciiName(strings.ToLower(z.DomainName))
 }
 
-// display is the zone's name for messages: the ASCII form, followed by
-// the Unicode form for an IDN zone.
+// display is the zone's name for messages: for an IDN zone the Unicode
+// form followed by the ASCII one.
 func (z hostedZone) display() string {
 	a := z.ascii()
 	if u := unicodeName(a); u != a {
-		return a + " (" + u + ")"
+		return u + " (" + a + ")"
 	}
 	return a
 }
 
+// edition names the zone's edition.
+func (z hostedZone) edition() string {
+	switch {
+	case z.VersionName != "" && z.VersionCode != "":
+		return z.VersionName + " (" + z.VersionCode + ")"
+	case z.VersionCode != "":
+		return z.VersionCode
+	}
+	return "unknown edition"
+}
+
 const domainsPageSize = 100
 
-// hostedZones lists every zone of the account: the first page tells the
-// total, the rest are fetched concurrently.
-func (p *Provider) hostedZones(ctx context.Context, c *api.Client) ([]hostedZone, error) {
+// listZones lists every zone of the account: the first page tells the
+// total, the rest are fetched concurrently. The provider, ListZones and
+// the caddy alidns subcommands all use it.
+func listZones(ctx context.Context, c *api.Client) ([]hostedZone, error) {
 	fetch := func(page int) (domainsPage, error) {
 		var out domainsPage
 		err := c.Do(ctx, "DescribeDomains", url.Values{"PageNumber": {strconv.Itoa(page)}, "PageSize": {strconv.Itoa(domainsPageSize)}}, &out)
@@ -121,9 +116,7 @@ func (p *Provider) hostedZones(ctx context.Context, c *api.Client) ([]hostedZone
 	}
 	var zones []hostedZone
 	for _, pg := range pages {
-		for _, d := range pg.Domains.Domain {
-			zones = append(zones, hostedZone{Name: d.DomainName, PunyCode: d.PunyCode, Version: d.VersionCode})
-		}
+		zones = append(zones, pg.Domains.Domain...)
 	}
 	return zones, nil
 }
@@ -179,7 +172,7 @@ func (p *Provider) explainZoneError(ctx context.Context, c *api.Client, zone str
 		return err
 	}
 	hint := ""
-	if zones, lerr := p.hostedZones(ctx, c); lerr == nil {
+	if zones, lerr := listZones(ctx, c); lerr == nil {
 		hint = closestZones(zone, zones)
 	}
 	return fmt.Errorf("zone %q is not hosted in this AliDNS account%s: %w", zone, hint, err)
@@ -238,7 +231,7 @@ func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
 	if err != nil {
 		return nil, err
 	}
-	zones, err := p.hostedZones(ctx, c)
+	zones, err := listZones(ctx, c)
 	if err != nil {
 		return nil, err
 	}

@@ -186,6 +186,7 @@ type zonePacer struct {
 
 const (
 	pacerMaxBusy  = 3 * time.Second
+	pacerMaxLearn = time.Second // refusals later than this after our last write are not ours
 	pacerStep     = 50 * time.Millisecond
 	pacerFallback = 200 * time.Millisecond // when the last write is unknown
 )
@@ -215,8 +216,10 @@ func (zp *zonePacer) Busy() {
 	defer zp.mu.Unlock()
 	now := time.Now()
 	e := now.Sub(zp.last)
-	if zp.last.IsZero() || e > pacerMaxBusy {
-		// Busy because of a write made elsewhere: wait a fixed while.
+	if zp.last.IsZero() || e > pacerMaxLearn {
+		// Busy long after this process's last write: a write made
+		// elsewhere, which says nothing about the window. Wait a fixed
+		// while, without learning from it.
 		zp.last = now
 		zp.busy = max(zp.busy, pacerFallback)
 		return

@@ -128,4 +128,13 @@ func TestZonePacerLearnsBusyWindow(t *testing.T) {
 	if fresh.busy != pacerFallback {
 		t.Fatalf("estimate %v without a known write", fresh.busy)
 	}
+	// So does one long after our last write (another client wrote): the
+	// estimate is not stretched to that gap.
+	var other zonePacer
+	other.Accepted()
+	other.last = other.last.Add(-2 * time.Second)
+	other.Busy()
+	if other.busy != pacerFallback {
+		t.Fatalf("estimate %v after a refusal 2 s after our write, want the fixed %v", other.busy, pacerFallback)
+	}
 }
