@@ -4,6 +4,7 @@
 
 GO      ?= go
 XCADDY_VERSION ?= v0.4.5
+GOLANGCI_VERSION ?= v2.15.0
 CADDY_VERSION  ?= v2.11.9
 MODULE  := github.com/caddy-alidns/alidns
 # Nested modules (own go.mod) hold heavy test-only dependencies so that
@@ -29,6 +30,13 @@ lint:
 	@# root must be followed by go mod tidy in each of them.
 	@for m in . $(NESTED); do (cd $$m && $(GO) mod tidy -diff >/dev/null) || \
 	  { echo "go.mod/go.sum of $$m are not tidy: run go mod tidy in $$m"; exit 1; }; done
+	@# golangci-lint (staticcheck, errorlint, funlen, ...; see .golangci.yml),
+	@# built once into bin/ at the pinned version.
+	@$(BIN)/golangci-lint version 2>/dev/null | grep -q "version $(GOLANGCI_VERSION:v%=%) " || \
+	  { echo "installing golangci-lint $(GOLANGCI_VERSION) into $(BIN)"; mkdir -p $(BIN); \
+	    GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION); }
+	@for m in . $(NESTED); do echo "golangci-lint ($$m)"; \
+	  (cd $$m && $(BIN)/golangci-lint run --config $(CURDIR)/.golangci.yml ./...) || exit 1; done
 
 unit:
 	$(GO) test -race -count=1 ./...

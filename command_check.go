@@ -257,187 +257,234 @@ func runCheckReport(ctx context.Context, o checkOptions, w io.Writer) (*checkRes
 	if o.Provider == nil {
 		o.Provider = new(Provider)
 	}
-	r := &report{w: w}
-	res := &checkResult{Domain: o.Domain, Source: o.Source}
 	domain, err := normalizeDomain(o.Domain)
 	if err != nil {
 		return nil, err
 	}
-	fqdn := "_acme-challenge." + domain
-	fqdnASCII := asciiName(fqdn)
-	resolvers := make([]string, 0, len(o.Resolvers))
+	k := &checkRun{o: o, r: &report{w: w}, res: &checkResult{Domain: o.Domain, Source: o.Source}, domain: domain}
+	k.fqdn = "_acme-challenge." + domain
+	k.fqdnASCII = asciiName(k.fqdn)
 	for _, rs := range o.Resolvers {
-		resolvers = append(resolvers, withPort(rs))
+		k.resolvers = append(k.resolvers, withPort(rs))
 	}
-	resolversFrom := "from the config"
-	if len(resolvers) == 0 {
-		resolvers, resolversFrom = systemResolvers(), "the system's (/etc/resolv.conf), as Caddy uses without a resolvers setting"
+	k.resolversFrom = "from the config"
+	if len(k.resolvers) == 0 {
+		k.resolvers, k.resolversFrom = systemResolvers(), "the system's (/etc/resolv.conf), as Caddy uses without a resolvers setting"
 	}
-	res.Resolvers = resolvers
-	fmt.Fprintf(w, "Checking AliDNS for %s (challenge record %s)\n", o.Domain, fqdnASCII)
+	k.noDNS = len(k.resolvers) == 0
+	k.res.Resolvers = k.resolvers
+	fmt.Fprintf(w, "Checking AliDNS for %s (challenge record %s)\n", o.Domain, k.fqdnASCII)
 	defer func() {
+		r, res := k.r, k.res
 		summary(r, o, w)
 		res.Failed, res.Warnings, res.Passed, res.Steps = r.failed, r.warned, r.failed == 0, r.steps
 		res.Elapsed = time.Since(start)
 	}()
 
-	c := settingsStep(o.commandOptions, r)
-	if c == nil {
-		return res, errChecksFailed
+	if k.c = settingsStep(o.commandOptions, k.r); k.c == nil {
+		return k.res, errChecksFailed
 	}
-	p := o.Provider
+	for _, step := range []func(context.Context) bool{k.zonesStep, k.dnsZoneStep, k.hostedZoneStep, k.existingStep} {
+		if !step(ctx) {
+			return k.res, errChecksFailed
+		}
+	}
+	if o.ReadOnly {
+		k.r.skip("create TXT", "skipped (--read-only)")
+		k.r.skip("delete TXT", "skipped (--read-only)")
+		return k.res, result(k.r)
+	}
+	k.testRecordStep(ctx)
+	return k.res, result(k.r)
+}
 
-	// The account's zones; a RAM policy without DescribeDomains is fine
-	// for certificates, so then the zone is found by probing, and without
-	// DescribeSubDomainRecords either, from DNS.
-	zones, listErr := listZones(ctx, c)
-	var zone *hostedZone
-	var existing []apiRecord
-	probed, denied := false, false
-	switch {
-	case listErr == nil:
-		r.ok("zones", "the account hosts %d zone(s) (DescribeDomains)", len(zones))
-		zone = findZone(fqdn, zones)
-	case fatal(listErr):
+// checkRun is one run of caddy alidns check: what its steps found so far.
+type checkRun struct {
+	o              checkOptions
+	r              *report
+	res            *checkResult
+	c              *api.Client
+	domain         string
+	fqdn           string
+	fqdnASCII      string
+	resolvers      []string
+	resolversFrom  string
+	noDNS          bool
+	zones          []hostedZone
+	listErr        error
+	zone           *hostedZone // the hosted zone, when known
+	existing       []apiRecord
+	probed, denied bool
+	dnsZone        string   // the zone per DNS (Unicode)
+	candidates     []string // zones to try the test record in
+}
+
+// zonesStep lists the account's zones; a RAM policy without
+// DescribeDomains is fine for certificates, so then the zone is found by
+// probing, and without DescribeSubDomainRecords either, from DNS.
+func (k *checkRun) zonesStep(ctx context.Context) bool {
+	r := k.r
+	k.zones, k.listErr = listZones(ctx, k.c)
+	switch err := k.listErr; {
+	case err == nil:
+		r.ok("zones", "the account hosts %d zone(s) (DescribeDomains)", len(k.zones))
+		k.zone = findZone(k.fqdn, k.zones)
+		return true
+	case fatal(err):
 		r.fail("zones", "the API refused the credentials or could not be reached")
-		r.apiDetails(listErr, "")
-		return res, errChecksFailed
-	case isForbidden(listErr):
-		r.warn("zones", "%s is not allowed (optional: used by caddy alidns zones and for naming the closest zones in errors); finding the zone another way", deniedAction(listErr))
+		r.apiDetails(err, "")
+		return false
+	case isForbidden(err):
+		r.warn("zones", "%s is not allowed (optional: used by caddy alidns zones and for naming the closest zones in errors); finding the zone another way", deniedAction(err))
 	default:
 		r.warn("zones", "cannot list the account's zones; finding the zone by probing instead")
-		r.apiDetails(listErr, "needed only by caddy alidns zones, the libdns ZoneLister and clearer error messages; certificates work without it")
+		r.apiDetails(err, "needed only by caddy alidns zones, the libdns ZoneLister and clearer error messages; certificates work without it")
 	}
-	if listErr != nil {
-		zone, existing, err = probeZone(ctx, c, fqdn)
-		switch {
-		case err != nil && isForbidden(err):
-			r.warn("lookup", "%s is not allowed (optional for certificates; the README's recommended policy grants it so that the provider can find and delete a record whose creation answer was lost); the zone is taken from DNS and proven by creating the test record", deniedAction(err))
-			denied = true
-		case err != nil:
-			r.fail("hosted zone", "probing the zones that could hold %s failed", fqdn)
-			r.apiDetails(err, "the module needs it to find and clean up challenge records")
-			return res, errChecksFailed
-		}
-		probed = true
-	}
-
-	// The zone Caddy will write to: certmagic asks DNS for the SOA of the
-	// challenge name, through the resolvers it is configured with.
-	noDNS := len(resolvers) == 0
-	dnsZone, dnsErr := "", error(nil)
-	if noDNS {
-		r.skip("DNS zone", "no resolvers configured and none in /etc/resolv.conf: DNS checks skipped")
-	} else {
-		dnsZone, dnsErr = soaZone(ctx, resolvers, fqdnASCII)
-	}
-	if noDNS {
-	} else if dnsErr != nil {
-		r.warn("DNS zone", "cannot find the zone of %s in DNS through %s (%s): %v", fqdnASCII, strings.Join(resolvers, ", "), resolversFrom, dnsErr)
-		r.detail("Caddy finds the zone the same way; check that these resolvers answer, or set resolvers in the tls block / global options")
-	} else {
-		r.ok("DNS zone", "%s is in zone %s according to DNS (SOA, through %s)", fqdnASCII, dnsZone, strings.Join(resolvers, ", "))
-		dnsZone = unicodeName(dnsZone)
-	}
-
-	var candidates []string
+	zone, existing, err := probeZone(ctx, k.c, k.fqdn)
+	k.zone, k.existing, k.probed = zone, existing, true
 	switch {
-	case zone != nil:
-	case denied && dnsZone != "":
-		zone = &hostedZone{DomainName: dnsZone}
-		r.skip("hosted zone", "not looked up (no permission); using %s from DNS, proven by creating the test record", dnsZone)
-	case denied:
-		candidates = suffixes(fqdn)[1:]
-		r.skip("hosted zone", "not looked up (no permission); trying to create the test record in %s", strings.Join(candidates, ", "))
+	case err != nil && isForbidden(err):
+		r.warn("lookup", "%s is not allowed (optional for certificates; the README's recommended policy grants it so that the provider can find and delete a record whose creation answer was lost); the zone is taken from DNS and proven by creating the test record", deniedAction(err))
+		k.denied = true
+	case err != nil:
+		r.fail("hosted zone", "probing the zones that could hold %s failed", k.fqdn)
+		r.apiDetails(err, "the module needs it to find and clean up challenge records")
+		return false
+	}
+	return true
+}
+
+// dnsZoneStep finds the zone Caddy will write to: certmagic asks DNS for
+// the SOA of the challenge name, through the resolvers it is configured
+// with.
+func (k *checkRun) dnsZoneStep(ctx context.Context) bool {
+	r := k.r
+	if k.noDNS {
+		r.skip("DNS zone", "no resolvers configured and none in /etc/resolv.conf: DNS checks skipped")
+		return true
+	}
+	dnsZone, err := soaZone(ctx, k.resolvers, k.fqdnASCII)
+	if err != nil {
+		r.warn("DNS zone", "cannot find the zone of %s in DNS through %s (%s): %v", k.fqdnASCII, strings.Join(k.resolvers, ", "), k.resolversFrom, err)
+		r.detail("Caddy finds the zone the same way; check that these resolvers answer, or set resolvers in the tls block / global options")
+		return true
+	}
+	r.ok("DNS zone", "%s is in zone %s according to DNS (SOA, through %s)", k.fqdnASCII, dnsZone, strings.Join(k.resolvers, ", "))
+	k.dnsZone = unicodeName(dnsZone)
+	return true
+}
+
+// hostedZoneStep settles the zone the test record goes to and compares it
+// with DNS's and with the delegation.
+func (k *checkRun) hostedZoneStep(ctx context.Context) bool {
+	r := k.r
+	switch {
+	case k.zone != nil:
+	case k.denied && k.dnsZone != "":
+		k.zone = &hostedZone{DomainName: k.dnsZone}
+		r.skip("hosted zone", "not looked up (no permission); using %s from DNS, proven by creating the test record", k.dnsZone)
+	case k.denied:
+		k.candidates = suffixes(k.fqdn)[1:]
+		r.skip("hosted zone", "not looked up (no permission); trying to create the test record in %s", strings.Join(k.candidates, ", "))
+		return true
 	default:
-		r.fail("hosted zone", "no zone of this account contains %s", fqdn)
-		if listErr == nil {
-			r.detail("%s", strings.TrimPrefix(closestZones(domain, zones), "; "))
+		r.fail("hosted zone", "no zone of this account contains %s", k.fqdn)
+		if k.listErr == nil {
+			r.detail("%s", strings.TrimPrefix(closestZones(k.domain, k.zones), "; "))
 		}
 		r.detail("what to do: add the domain's zone in the AliDNS console of this account (and delegate it to AliDNS's name servers at the registrar), or use the AccessKey of the account that hosts it")
-		return res, errChecksFailed
+		return false
 	}
-	if zone != nil {
-		candidates = []string{unicodeName(zone.ascii())}
+	k.candidates = []string{unicodeName(k.zone.ascii())}
+	zname := k.candidates[0]
+	if !k.denied {
+		k.reportHostedZone(zname)
 	}
-	if zone != nil && !denied {
-		zname := candidates[0]
-		rr, _ := relativeName(fqdn+".", zname)
-		msg := fmt.Sprintf("%s holds %s (record name %q)", zone.display(), fqdnASCII, rr)
-		if zone.VersionCode != "" {
-			msg += ", " + zone.edition()
-			if m, note, ok := editionMinTTL(zone.VersionCode); ok {
-				msg += fmt.Sprintf(", minimum TTL %d s (from the edition", m)
-				if note != "" {
-					msg += "; " + note
-				}
-				msg += ")"
-			}
-		}
-		r.ok("hosted zone", "%s", msg)
-		if listErr == nil {
-			relatedZones(r, domain, zname, zones)
-		}
-	}
-	if zone != nil && dnsZone != "" && dnsZone != candidates[0] {
-		r.fail("DNS zone", "DNS says %s is in zone %s, but this AliDNS account holds it in zone %s: Caddy writes the challenge to %s", fqdnASCII, asciiName(dnsZone), asciiName(candidates[0]), asciiName(dnsZone))
-		if strings.HasSuffix(dnsZone, "."+candidates[0]) {
-			r.detail("%s is a child zone delegated to other name servers: host it in AliDNS too (and use it), or remove its delegation (NS records in %s)", asciiName(dnsZone), asciiName(candidates[0]))
+	if k.dnsZone != "" && k.dnsZone != zname {
+		r.fail("DNS zone", "DNS says %s is in zone %s, but this AliDNS account holds it in zone %s: Caddy writes the challenge to %s", k.fqdnASCII, asciiName(k.dnsZone), asciiName(zname), asciiName(k.dnsZone))
+		if strings.HasSuffix(k.dnsZone, "."+zname) {
+			r.detail("%s is a child zone delegated to other name servers: host it in AliDNS too (and use it), or remove its delegation (NS records in %s)", asciiName(k.dnsZone), asciiName(zname))
 		} else {
-			r.detail("%s is hosted in AliDNS as its own zone but not delegated: add NS records for it in %s pointing to AliDNS, or delete it from AliDNS", asciiName(candidates[0]), asciiName(dnsZone))
+			r.detail("%s is hosted in AliDNS as its own zone but not delegated: add NS records for it in %s pointing to AliDNS, or delete it from AliDNS", asciiName(zname), asciiName(k.dnsZone))
 		}
 	}
-	if zone != nil {
-		res.Zone = asciiName(candidates[0])
-		if !noDNS {
-			res.NameServer = delegationStep(ctx, r, o, resolvers, res.Zone, zone.DNSServers.DNSServer)
-		}
+	k.res.Zone = asciiName(zname)
+	if !k.noDNS {
+		k.res.NameServer = delegationStep(ctx, r, k.o, k.resolvers, k.res.Zone, k.zone.DNSServers.DNSServer)
 	}
+	return true
+}
 
-	// Records already at the challenge name.
+// reportHostedZone reports the hosted zone with its edition.
+func (k *checkRun) reportHostedZone(zname string) {
+	z := k.zone
+	rr, _ := relativeName(k.fqdn+".", zname)
+	msg := fmt.Sprintf("%s holds %s (record name %q)", z.display(), k.fqdnASCII, rr)
+	if z.VersionCode != "" {
+		msg += ", " + z.edition()
+		if m, note, ok := editionMinTTL(z.VersionCode); ok {
+			msg += fmt.Sprintf(", minimum TTL %d s (from the edition", m)
+			if note != "" {
+				msg += "; " + note
+			}
+			msg += ")"
+		}
+	}
+	k.r.ok("hosted zone", "%s", msg)
+	if k.listErr == nil {
+		relatedZones(k.r, k.domain, zname, k.zones)
+	}
+}
+
+// existingStep reports the records already at the challenge name.
+func (k *checkRun) existingStep(ctx context.Context) bool {
+	r := k.r
 	switch {
-	case denied:
+	case k.denied:
 		r.skip("existing", "not looked up (no permission for DescribeSubDomainRecords)")
-	case zone != nil:
-		rr, _ := relativeName(fqdn+".", candidates[0])
-		if !probed {
-			existing, err = p.recordsAt(ctx, c, candidates[0], rr)
-		}
-		switch {
-		case err != nil && fatal(err):
-			r.fail("existing", "cannot read the records at %s", fqdn)
-			r.apiDetails(err, "")
-			return res, errChecksFailed
-		case err != nil:
-			r.warn("existing", "cannot read the records at %s (DescribeSubDomainRecords)", fqdn)
-			r.apiDetails(err, "the module needs it to delete challenge records it did not create in the same run, e.g. after a restart, and for SetRecords")
-		default:
-			reportExisting(r, fqdn, existing)
-		}
+		return true
+	case k.zone == nil:
+		return true
 	}
+	var err error
+	if !k.probed {
+		rr, _ := relativeName(k.fqdn+".", k.candidates[0])
+		k.existing, err = k.o.Provider.recordsAt(ctx, k.c, k.candidates[0], rr)
+	}
+	switch {
+	case err != nil && fatal(err):
+		r.fail("existing", "cannot read the records at %s", k.fqdn)
+		r.apiDetails(err, "")
+		return false
+	case err != nil:
+		r.warn("existing", "cannot read the records at %s (DescribeSubDomainRecords)", k.fqdn)
+		r.apiDetails(err, "the module needs it to delete challenge records it did not create in the same run, e.g. after a restart, and for SetRecords")
+	default:
+		reportExisting(r, k.fqdn, k.existing)
+	}
+	return true
+}
 
-	if o.ReadOnly {
-		r.skip("create TXT", "skipped (--read-only)")
-		r.skip("delete TXT", "skipped (--read-only)")
-		return res, result(r)
-	}
-	zname, created, value := createTest(ctx, p, r, candidates, fqdn)
+// testRecordStep creates the test TXT record, checks that DNS shows it
+// and deletes it.
+func (k *checkRun) testRecordStep(ctx context.Context) {
+	p := k.o.Provider
+	zname, created, value := createTest(ctx, p, k.r, k.candidates, k.fqdn)
 	if created == nil {
-		return res, result(r)
+		return
 	}
-	if zone == nil {
-		res.Zone = asciiName(zname)
-		if !noDNS {
-			res.NameServer = delegationStep(ctx, r, o, resolvers, res.Zone, nil)
+	if k.zone == nil {
+		k.res.Zone = asciiName(zname)
+		if !k.noDNS {
+			k.res.NameServer = delegationStep(ctx, k.r, k.o, k.resolvers, k.res.Zone, nil)
 		}
 	}
-	if noDNS && len(o.Authoritative) == 0 {
-		r.skip("visibility", "no resolvers: not checked")
+	if k.noDNS && len(k.o.Authoritative) == 0 {
+		k.r.skip("visibility", "no resolvers: not checked")
 	} else {
-		res.Visibility = visibilityStep(ctx, r, o, resolvers, res.NameServer, fqdnASCII, value)
+		k.res.Visibility = visibilityStep(ctx, k.r, k.o, k.resolvers, k.res.NameServer, k.fqdnASCII, value)
 	}
-	deleteTest(ctx, p, r, zname, created, value)
-	return res, result(r)
+	deleteTest(ctx, p, k.r, zname, created, value)
 }
 
 // isForbidden reports whether err is an access denial.

@@ -216,7 +216,7 @@ func runConfigCheck(ctx context.Context, o checkOptions, configFile, adapter, on
 			}
 			p.HTTPClient, p.Retry = o.Provider.HTTPClient, o.Provider.Retry
 			co := o
-			co.commandOptions.Provider = p
+			co.Provider = p
 			co.Domain, co.Source = name, configFile+": "+u.Where
 			co.Resolvers, co.PropagationDelay = u.Resolvers, u.PropagationDelay
 			if len(o.Resolvers) > 0 { // the command line wins

@@ -12,16 +12,22 @@
 // Where is what:
 //
 //	doc.go          this map
-//	provider.go     Provider, its settings and the libdns methods (Get, Append, Set, Delete) with their helpers
+//	provider.go     Provider and the libdns methods (Get, Append, Set, Delete, ListZones) with their helpers
 //	rrsetplan.go    SetRecords' plan for one RRset (no write can collide) and the writes that apply it
 //	zonestate.go    what the process remembers per zone: FIFO write lock, busy-window pacer, issued record ids, learned minimum TTL
-//	zones.go        zone names (IDN, relative names), listing hosted zones, paging, "zone not hosted" explanations
+//	zones.go        zone names (IDN, relative names), the one zone lister, paging, "zone not hosted" explanations
+//	wire.go         the JSON of AliDNS answers (records, pages, hosted zones)
+//	idn.go          Unicode and ASCII forms of names (AliDNS wants Unicode)
+//	settings.go     the table of options: expansion, checks, Caddyfile, flags
+//	metrics.go      Prometheus metrics of the API calls
+//	envfile.go      --envfile read exactly as caddy run reads it
 //	records.go      mapping between libdns records and AliDNS record values
 //	errors.go       ErrZoneUnchanged and the atomic-failure wrapper
 //	credentials.go  where the AccessKey comes from (config, environment, RAM role, profile, default chain)
+//	credentials_hint.go  the likely cause when no credentials are found
 //	alidns.go       the Caddy module: registration, Provision, Validate
 //	caddyfile.go    the Caddyfile block
-//	command*.go     the caddy alidns check / zones subcommands
+//	command*.go     the caddy alidns check / zones subcommands (check's DNS side in command_dns.go, --config in command_config.go)
 //	internal/api    signing (ACS3-HMAC-SHA256), sending, retries, rate limiting, API errors
 //	alidnstest      the AliDNS simulator (API, faults, authoritative DNS, credential endpoints)
 //	libdnstest, sdktest, e2e   nested modules: conformance suite, official-SDK oracles, real Caddy + Pebble

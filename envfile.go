@@ -115,16 +115,16 @@ func envFileWarnings(content string) []string {
 func loadEnvFile(name string) ([]string, error) {
 	b, err := os.ReadFile(name)
 	if err != nil {
-		return nil, fmt.Errorf("reading environment file (--envfile): %v", err)
+		return nil, fmt.Errorf("reading environment file (--envfile): %w", err)
 	}
 	envMap, err := parseCaddyEnvFile(strings.NewReader(string(b)))
 	if err != nil {
-		return nil, fmt.Errorf("parsing environment file %s: %v", name, err)
+		return nil, fmt.Errorf("parsing environment file %s: %w", name, err)
 	}
 	for k, v := range envMap {
 		if _, exists := os.LookupEnv(k); !exists {
 			if err := os.Setenv(k, v); err != nil {
-				return nil, fmt.Errorf("environment file %s: setting %s: %v", name, k, err)
+				return nil, fmt.Errorf("environment file %s: setting %s: %w", name, k, err)
 			}
 		}
 	}

@@ -70,9 +70,3 @@ func asciiName(name string) string {
 	}
 	return n
 }
-
-// isIDN reports whether name has a label that is not plain ASCII once
-// converted (it differs between its Unicode and ASCII forms).
-func isIDN(name string) bool {
-	return unicodeName(name) != asciiName(name)
-}

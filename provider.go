@@ -735,6 +735,24 @@ func (p *Provider) knownID(zs *zoneState, rec libdns.Record, name string) (strin
 	return info.RecordID, true
 }
 
+// ListZones lists every zone hosted in the account, as fully-qualified
+// ASCII names with a trailing dot (punycode for internationalised zones).
+func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
+	c, err := p.client()
+	if err != nil {
+		return nil, err
+	}
+	zones, err := listZones(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]libdns.Zone, 0, len(zones))
+	for _, z := range zones {
+		out = append(out, libdns.Zone{Name: z.ascii() + "."})
+	}
+	return out, nil
+}
+
 // matches applies DeleteRecords' matching rules to an existing record.
 func (p *Provider) matches(r apiRecord, want libdns.RR) bool {
 	if !enabled(r) || r.Line != p.line() {

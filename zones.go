@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/libdns/libdns"
 	"golang.org/x/net/idna"
 
 	"github.com/caddy-alidns/alidns/internal/api"
@@ -222,22 +221,4 @@ func minTTLFromError(err error) int64 {
 		}
 	}
 	return defaultTTL
-}
-
-// ListZones lists every zone hosted in the account, as fully-qualified
-// ASCII names with a trailing dot (punycode for internationalised zones).
-func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
-	c, err := p.client()
-	if err != nil {
-		return nil, err
-	}
-	zones, err := listZones(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]libdns.Zone, 0, len(zones))
-	for _, z := range zones {
-		out = append(out, libdns.Zone{Name: z.ascii() + "."})
-	}
-	return out, nil
 }
