@@ -95,16 +95,22 @@ func nameServers(ctx context.Context, resolvers []string, zone string) ([]string
 			lastErr = err
 			continue
 		}
-		var out []string
-		for _, rr := range append(in.Answer, in.Ns...) {
-			if ns, ok := rr.(*dns.NS); ok && strings.EqualFold(ns.Hdr.Name, dns.Fqdn(zone)) {
-				out = append(out, strings.ToLower(ns.Ns))
-			}
-		}
-		slices.Sort(out)
-		return slices.Compact(out), nil
+		return nsOf(in, zone), nil
 	}
 	return nil, lastErr
+}
+
+// nsOf returns the sorted, distinct NS names of zone in an answer (from
+// its answer or authority section: a referral carries them there).
+func nsOf(in *dns.Msg, zone string) []string {
+	var out []string
+	for _, rr := range append(in.Answer, in.Ns...) {
+		if ns, ok := rr.(*dns.NS); ok && strings.EqualFold(ns.Hdr.Name, dns.Fqdn(zone)) {
+			out = append(out, strings.ToLower(ns.Ns))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // parentDelegation asks the parent zone's own name servers (not a
@@ -135,18 +141,12 @@ func parentDelegation(ctx context.Context, resolvers, parentServers []string, zo
 			lastErr = err
 			continue
 		}
-		var out []string
-		for _, rr := range append(in.Answer, in.Ns...) {
-			if ns, ok := rr.(*dns.NS); ok && strings.EqualFold(ns.Hdr.Name, dns.Fqdn(zone)) {
-				out = append(out, strings.ToLower(ns.Ns))
-			}
-		}
+		out := nsOf(in, zone)
 		if len(out) == 0 {
 			lastErr = fmt.Errorf("%s has no delegation for %s (rcode %s)", server, zone, dns.RcodeToString[in.Rcode])
 			continue
 		}
-		slices.Sort(out)
-		return slices.Compact(out), server, nil
+		return out, server, nil
 	}
 	return nil, "", lastErr
 }

@@ -200,14 +200,7 @@ func (zp *zonePacer) Wait(ctx context.Context) error {
 	if d <= 0 {
 		return nil
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return api.Sleep(ctx, d)
 }
 
 // Busy implements api.Pacer.

@@ -113,15 +113,26 @@ func (s *Server) addDomainRecord(a *actx) (map[string]any, *apiError) {
 	return map[string]any{"RecordId": r.RecordID}, nil
 }
 
-func (s *Server) updateDomainRecord(a *actx) (map[string]any, *apiError) {
+// writableRecord is the record a write by RecordId acts on: it must
+// exist, not be locked, and its zone must not be busy with an earlier
+// write.
+func (s *Server) writableRecord(a *actx) (*record, *zone, *apiError) {
 	r, z, e := s.st.lookupRecord(a.get("RecordId"))
 	if e != nil {
-		return nil, e
+		return nil, nil, e
 	}
 	if r.Locked {
-		return nil, errCode("DomainRecordLocked")
+		return nil, nil, errCode("DomainRecordLocked")
 	}
 	if e := s.checkWriteWindow(z.ascii); e != nil {
+		return nil, nil, e
+	}
+	return r, z, nil
+}
+
+func (s *Server) updateDomainRecord(a *actx) (map[string]any, *apiError) {
+	r, z, e := s.writableRecord(a)
+	if e != nil {
 		return nil, e
 	}
 	rs, e := a.recordSpec(z)
@@ -142,14 +153,8 @@ func (s *Server) updateDomainRecord(a *actx) (map[string]any, *apiError) {
 }
 
 func (s *Server) deleteDomainRecord(a *actx) (map[string]any, *apiError) {
-	r, z, e := s.st.lookupRecord(a.get("RecordId"))
+	r, z, e := s.writableRecord(a)
 	if e != nil {
-		return nil, e
-	}
-	if r.Locked {
-		return nil, errCode("DomainRecordLocked")
-	}
-	if e := s.checkWriteWindow(z.ascii); e != nil {
 		return nil, e
 	}
 	delete(s.st.records, r.RecordID)

@@ -385,12 +385,8 @@ func (st *callState) backoff(o outcome) error {
 	if deadline, ok := st.ctx.Deadline(); ok && time.Until(deadline) < delay {
 		return o.err
 	}
-	t := time.NewTimer(delay)
-	select {
-	case <-st.ctx.Done():
-		t.Stop()
-		return fmt.Errorf("%w (gave up waiting to retry: %w)", o.err, st.ctx.Err())
-	case <-t.C:
+	if err := Sleep(st.ctx, delay); err != nil {
+		return fmt.Errorf("%w (gave up waiting to retry: %w)", o.err, err)
 	}
 	st.waited += delay
 	return nil

@@ -70,14 +70,7 @@ func (l *limiter) pause(ctx context.Context, d time.Duration) error {
 	if l.sleep != nil {
 		return l.sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return Sleep(ctx, d)
 }
 
 func (l *limiter) interval() time.Duration {

@@ -1,9 +1,22 @@
 package api
 
 import (
+	"context"
 	"math/rand/v2"
 	"time"
 )
+
+// Sleep waits for d, or until ctx ends (then it returns ctx.Err()).
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // RetryPolicy bounds how a call is retried. A retry happens for answers
 // that mean "not done" (throttling, LastOperationNotFinished,
