@@ -620,7 +620,11 @@ func (p *Provider) SetRecords(ctx context.Context, zone string, recs []libdns.Re
 			if i == 0 && !api.MayHaveApplied(err) {
 				return nil, atomicErr(err)
 			}
-			return nil, fmt.Errorf("%w (%d of %d changes were applied before this failure, and this one may have been: read the zone to see its state)", err, i, len(plan))
+			this := "this one was not"
+			if api.MayHaveApplied(err) {
+				this = "this one may have been"
+			}
+			return nil, fmt.Errorf("%w (%d of %d changes were applied before this failure and %s: read the zone to see its state)", err, i, len(plan), this)
 		}
 		if ch.slot != nil {
 			*ch.slot = rec
