@@ -1,8 +1,9 @@
 // Package alidnstest provides an in-process simulator of the Alibaba Cloud
 // DNS (Alidns) API, version 2015-01-09, in the spirit of net/http/httptest.
 //
-// A Server started with NewServer or NewTLSServer listens on loopback and
-// serves:
+// A Server started with NewServer or NewTLSServer (or set up first with
+// NewUnstartedServer, then started with Start or StartTLS) listens on
+// loopback and serves:
 //
 //   - the Alidns RPC API at "/" (GET and POST, parameters from the query
 //     string and/or an application/x-www-form-urlencoded body), accepting
