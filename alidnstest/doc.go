@@ -15,7 +15,10 @@
 //   - credential-source endpoints: GET /credentials-uri (credentials-go
 //     "credentials URI" format) and an ECS instance-metadata (IMDS) subset
 //     under /latest/ (PUT /latest/api/token, GET
-//     /latest/meta-data/ram/security-credentials/[role]);
+//     /latest/meta-data/ram/security-credentials/[role]), and with WithOIDC
+//     STS AssumeRoleWithOIDC at POST /?Action=AssumeRoleWithOIDC (RRSA).
+//     CredentialFetches, CredentialRequests and BreakCredentialEndpoints
+//     let tests count and break them;
 //   - unauthenticated test/debug endpoints under /_sim/ (see debug.go:
 //     GET /_sim/records, GET /_sim/zones, GET|DELETE /_sim/calls,
 //     GET|POST /_sim/faults). They exist for test harnesses only;
