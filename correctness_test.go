@@ -393,3 +393,22 @@ func TestChallengeSurvivesTransientFaults(t *testing.T) {
 		}
 	}
 }
+
+// A failure after the first write says how many writes were made and
+// whether the failing one may have been applied too.
+func TestSetRecordsPartialFailureSaysWhatHappened(t *testing.T) {
+	s := newSim(t, "example.com")
+	p := newProvider(s)
+	p.Retry = api.NoRetry
+	s.PutRecord("example.com", alidnstest.Record{RR: "www", Type: "A", Value: "192.0.2.1", TTL: 600})
+	s.FailNext("AddDomainRecord", "DomainRecordLocked", 400) // the second write: refused, not applied
+	_, err := p.SetRecords(ctx(t), "example.com.", addrs(0, "192.0.2.7", "192.0.2.8"))
+	if err == nil || errors.Is(err, ErrZoneUnchanged) || !strings.Contains(err.Error(), "1 of 2 changes were applied before this failure and this one was not") {
+		t.Fatalf("err %v", err)
+	}
+	s.FailNextAfterApply("UpdateDomainRecord", "InternalError", 500) // applied, answer lost
+	_, err = p.SetRecords(ctx(t), "example.com.", addrs(0, "192.0.2.9"))
+	if err == nil || !strings.Contains(err.Error(), "and this one may have been") {
+		t.Fatalf("err %v", err)
+	}
+}

@@ -954,11 +954,20 @@ func (w *worker) checkReturned(op string, k rkey, out []libdns.Record, want []mr
 	}
 }
 
-func (w *worker) opAppendDuplicate(ctx context.Context, p *Provider) {
+// pickOrAppend picks one of the worker's records; with none yet, it
+// appends one instead and reports false.
+func (w *worker) pickOrAppend(ctx context.Context, p *Provider) (rkey, mrec, bool) {
 	k, m, ok := w.pickRecord()
 	if !ok {
 		w.logf("  (no record yet: append instead)")
 		w.opAppend(ctx, p)
+	}
+	return k, m, ok
+}
+
+func (w *worker) opAppendDuplicate(ctx context.Context, p *Provider) {
+	k, m, ok := w.pickOrAppend(ctx, p)
+	if !ok {
 		return
 	}
 	w.appendDuplicate(ctx, p, k, m)
@@ -1178,10 +1187,8 @@ func (w *worker) checkDelete(what string, touched []rkey, out []libdns.Record, e
 }
 
 func (w *worker) opDeleteByID(ctx context.Context, p *Provider) {
-	k, m, ok := w.pickRecord()
+	k, m, ok := w.pickOrAppend(ctx, p)
 	if !ok {
-		w.logf("  (no record yet: append instead)")
-		w.opAppend(ctx, p)
 		return
 	}
 	in := []libdns.Record{w.recordOf(k, m)}
@@ -1212,10 +1219,8 @@ func (w *worker) deleteRecs(ctx context.Context, p *Provider, what string, k rke
 }
 
 func (w *worker) opDeleteByValue(ctx context.Context, p *Provider) {
-	k, m, ok := w.pickRecord()
+	k, m, ok := w.pickOrAppend(ctx, p)
 	if !ok {
-		w.logf("  (no record yet: append instead)")
-		w.opAppend(ctx, p)
 		return
 	}
 	var in libdns.Record

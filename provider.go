@@ -446,9 +446,10 @@ func (p *Provider) add(ctx context.Context, c *api.Client, z string, zs *zoneSta
 // this add created and returned as created; otherwise the add failed. (An
 // identical record made outside this process just before cannot be told
 // apart from one created by a lost attempt; for an ACME challenge, whose
-// values are unique, both mean the record the caller wants is there.) certmagic never deletes a record whose append
-// failed, so when the caller has given up (its context ended) a record
-// found is deleted rather than left behind.
+// values are unique, both mean the record the caller wants is there.)
+// certmagic never deletes a record whose append failed, so when the
+// caller has given up (its context ended) a record found is deleted rather
+// than left behind.
 func (p *Provider) settleAdd(ctx context.Context, c *api.Client, z string, zs *zoneState, v apiValue, cause error) (apiRecord, error) {
 	gaveUp := ctx.Err() != nil
 	if gaveUp {
@@ -498,7 +499,7 @@ func (p *Provider) findValue(ctx context.Context, c *api.Client, z string, v api
 }
 
 func sameAPIValue(r apiRecord, v apiValue) bool {
-	return sameData(v.Type, fromAPI(r).RR().Data, fromAPI(apiRecord{RR: v.RR, Type: v.Type, Value: v.Value, Priority: v.Priority}).RR().Data)
+	return sameData(v.Type, fromAPI(r).RR().Data, fromAPI(v.record()).RR().Data)
 }
 
 // lockZone takes the zone's write lock for one record operation.

@@ -33,6 +33,12 @@ type apiValue struct {
 	TTL      int64 // seconds; 0 = provider default
 }
 
+// record is v as the API lists a record (no id, TTL or line), for
+// comparing values.
+func (v apiValue) record() apiRecord {
+	return apiRecord{RR: v.RR, Type: v.Type, Value: v.Value, Priority: v.Priority}
+}
+
 // toAPI converts a libdns record (of any concrete type) into the AliDNS
 // parameters. name handling (relative to the zone, "@" for the apex) has
 // been done by the caller through rr.Name.

@@ -87,7 +87,7 @@ func (p *Provider) planRRset(want []apiValue, slot []apiRecord, at []apiRecord, 
 
 func containsValue(vs []apiValue, v apiValue) bool {
 	for _, w := range vs {
-		if sameAPIValue(apiRecord{RR: w.RR, Type: w.Type, Value: w.Value, Priority: w.Priority}, v) {
+		if sameAPIValue(w.record(), v) {
 			return true
 		}
 	}

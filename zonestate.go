@@ -28,8 +28,10 @@ type zoneState struct {
 	minTTL   int64
 	minTTLAt time.Time
 	// ids maps the record ids this process created, updated or kept to
-	// the data they hold (see issued); guarded by lock.
-	ids map[string]issued
+	// the record as it then was: DeleteRecords trusts an id in
+	// ProviderData only while the record handed to it still describes
+	// that. Guarded by lock.
+	ids map[string]apiRecord
 }
 
 // minTTLMemory is how long a learned minimum TTL is applied without
@@ -39,16 +41,6 @@ const minTTLMemory = time.Hour
 // maxIssued bounds the ids remembered per zone; past it the map is
 // cleared, which only costs deletes one lookup each.
 const maxIssued = 4096
-
-// issued is what a record id held when this process last wrote or
-// confirmed it: DeleteRecords trusts an id in ProviderData only when the
-// record handed to it still describes this.
-type issued struct {
-	rr    string // lower case
-	typ   string
-	value apiValue
-	ttl   int64
-}
 
 // zoneStates is shared by every Provider in the process, keyed by API
 // endpoint and zone: Caddy makes a Provider per site or automation
@@ -87,14 +79,9 @@ func (zs *zoneState) remember(r apiRecord) {
 		return
 	}
 	if zs.ids == nil || len(zs.ids) >= maxIssued {
-		zs.ids = make(map[string]issued)
+		zs.ids = make(map[string]apiRecord)
 	}
-	zs.ids[r.RecordID] = issued{
-		rr:    strings.ToLower(r.RR),
-		typ:   strings.ToUpper(r.Type),
-		value: apiValue{RR: r.RR, Type: strings.ToUpper(r.Type), Value: r.Value, Priority: r.Priority},
-		ttl:   r.TTL,
-	}
+	zs.ids[r.RecordID] = r
 }
 
 // forget drops id (deleted, or no longer known). Called with the lock held.
@@ -104,14 +91,9 @@ func (zs *zoneState) forget(id string) { delete(zs.ids, id) }
 // the record v describes (ttl 0 matches any TTL). Called with the lock
 // held.
 func (zs *zoneState) current(id string, v apiValue, ttl int64) bool {
-	is, ok := zs.ids[id]
-	if !ok || is.rr != strings.ToLower(v.RR) || is.typ != v.Type {
-		return false
-	}
-	if ttl != 0 && ttl != is.ttl {
-		return false
-	}
-	return sameAPIValue(apiRecord{RR: is.value.RR, Type: is.value.Type, Value: is.value.Value, Priority: is.value.Priority}, v)
+	r, ok := zs.ids[id]
+	return ok && strings.EqualFold(r.RR, v.RR) && strings.EqualFold(r.Type, v.Type) &&
+		(ttl == 0 || ttl == r.TTL) && sameAPIValue(r, v)
 }
 
 // fifoLock is a mutex that admits waiters in arrival order, so that a

@@ -162,8 +162,9 @@ func TestScriptedFaults(t *testing.T) {
 	}
 }
 
-// rawCall performs a signed call and returns the raw transport result.
-func rawCall(s *Server, action string, kv ...string) (*http.Response, error) {
+// signedURL is the URL of an RPC-signed POST of action with the default
+// key and the business parameters kv (name, value, ...).
+func signedURL(s *Server, action string, kv ...string) string {
 	p := map[string]string{
 		"Action": action, "Version": "2015-01-09", "Format": "JSON", "AccessKeyId": DefaultAccessKeyID,
 		"SignatureMethod": "HMAC-SHA1", "SignatureVersion": "1.0", "SignatureNonce": tNonce(),
@@ -173,7 +174,12 @@ func rawCall(s *Server, action string, kv ...string) (*http.Response, error) {
 		p[kv[i]] = kv[i+1]
 	}
 	_, p["Signature"] = tRPCSignature("POST", DefaultAccessKeySecret, p)
-	res, err := s.Client().Post(s.URL+"/?"+tSortedPairs(p), "", nil)
+	return s.URL + "/?" + tSortedPairs(p)
+}
+
+// rawCall performs a signed call and returns the raw transport result.
+func rawCall(s *Server, action string, kv ...string) (*http.Response, error) {
+	res, err := s.Client().Post(signedURL(s, action, kv...), "", nil)
 	if err == nil {
 		res.Body.Close()
 	}

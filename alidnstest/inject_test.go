@@ -22,16 +22,7 @@ type wireResult struct {
 
 // wireCall performs a signed RPC call with hc and returns what it saw.
 func wireCall(s *Server, hc *http.Client, action string, kv ...string) wireResult {
-	p := map[string]string{
-		"Action": action, "Version": "2015-01-09", "Format": "JSON", "AccessKeyId": DefaultAccessKeyID,
-		"SignatureMethod": "HMAC-SHA1", "SignatureVersion": "1.0", "SignatureNonce": tNonce(),
-		"Timestamp": time.Now().UTC().Format("2006-01-02T15:04:05Z"),
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		p[kv[i]] = kv[i+1]
-	}
-	_, p["Signature"] = tRPCSignature("POST", DefaultAccessKeySecret, p)
-	res, err := hc.Post(s.URL+"/?"+tSortedPairs(p), "", nil)
+	res, err := hc.Post(signedURL(s, action, kv...), "", nil)
 	if err != nil {
 		return wireResult{err: err}
 	}
