@@ -182,8 +182,8 @@ func TestRetriedAddDoesNotAdoptAnotherRecord(t *testing.T) {
 	if err == nil || len(got) != 0 {
 		t.Fatalf("adopted a record that existed before: %+v, %v", got, err)
 	}
-	if !strings.Contains(err.Error(), "already exists with TTL 600") {
-		t.Fatalf("error does not say what exists: %v", err)
+	if !strings.Contains(err.Error(), "TTL 600 s, not the 0 and 120 s asked for") || errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("error does not say what exists, or says the outcome is unknown: %v", err)
 	}
 	if recs := s.Records("example.com"); len(recs) != 1 || recs[0].RecordID != old.RecordID || recs[0].TTL != 600 {
 		t.Fatalf("zone %+v", recs)
@@ -327,25 +327,6 @@ func TestUnsettledAddSaysRecordMayExist(t *testing.T) {
 
 // An append whose caller gave up while its add was in flight leaves
 // nothing behind: certmagic does not clean up after a failed append.
-func TestCancelledAppendLeavesNothing(t *testing.T) {
-	s := newSim(t, "example.com")
-	p := newProvider(s)
-	s.SetFaults(alidnstest.Faults{Latency: 200 * time.Millisecond})
-	c, cancel := context.WithCancel(context.Background())
-	s.FailNextAfterApply("AddDomainRecord", "InternalError", 500) // the add is applied, its answer lost
-	go func() { time.Sleep(300 * time.Millisecond); cancel() }()  // during the retry
-	_, err := p.AppendRecords(c, "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "tok"}})
-	if err == nil {
-		t.Fatal("no error after cancelling")
-	}
-	if n := len(s.Records("example.com")); n != 0 {
-		t.Fatalf("%d records left after a cancelled append: %v", n, err)
-	}
-	if !strings.Contains(err.Error(), "removed again") {
-		t.Fatalf("error does not say the record was removed: %v", err)
-	}
-}
-
 // Each transient failure a write can meet (issue 9, point 5), once on the
 // add and once on the delete of a DNS-01 challenge, before and after the
 // write was applied: the challenge succeeds and nothing is left.
@@ -370,7 +351,24 @@ func TestChallengeSurvivesTransientFaults(t *testing.T) {
 					p := newProvider(s)
 					p.HTTPTimeout = caddy.Duration(300 * time.Millisecond)
 					s.Inject(in)
-					got, err := p.AppendRecords(ctx(t), "example.com.", []libdns.Record{libdns.RR{Type: "TXT", Name: "_acme-challenge", Data: "digest"}})
+					challenge := libdns.RR{Type: "TXT", Name: "_acme-challenge", Data: "digest"}
+					got, err := p.AppendRecords(ctx(t), "example.com.", []libdns.Record{challenge})
+					if action == "AddDomainRecord" && after {
+						// Applied at once and the answer lost: whether the
+						// record found is this add's cannot be proved
+						// (settle_test.go), so it fails saying so, and its
+						// advice cleans up.
+						if !errors.Is(err, ErrOutcomeUnknown) || !strings.Contains(err.Error(), "may exist") {
+							t.Fatalf("append: %v", err)
+						}
+						if _, err := p.DeleteRecords(ctx(t), "example.com.", []libdns.Record{challenge}); err != nil {
+							t.Fatal(err)
+						}
+						if left := s.Records("example.com"); len(left) != 0 {
+							t.Fatalf("left behind: %+v", left)
+						}
+						return
+					}
 					if err != nil {
 						t.Fatalf("append: %v", err)
 					}

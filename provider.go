@@ -2,6 +2,7 @@ package alidns
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -389,11 +390,18 @@ func (p *Provider) writeParams(zone string, v apiValue) url.Values {
 	return params
 }
 
+// errNoChange is write's answer when, once the zone's minimum TTL was
+// learned, the update asked for turned out to change nothing.
+var errNoChange = errors.New("the record already holds this value and TTL")
+
 // write sends one write (AddDomainRecord or UpdateDomainRecord), paced on
 // the zone, retrying once with the zone's minimum TTL if the edition
-// refuses the TTL asked for. It returns the TTL actually sent. Called with
-// the zone's lock held.
-func (p *Provider) write(ctx context.Context, c *api.Client, zs *zoneState, action, zone string, v apiValue, extra url.Values, out any) (int64, error) {
+// refuses the TTL asked for. It returns the TTL actually sent. For an
+// update, old is the record updated: when the minimum TTL makes the update
+// a no-op (the record already holds the value at that TTL), nothing more is
+// sent and errNoChange is returned, since AliDNS refuses a no-op update
+// (DomainRecordDuplicate). Called with the zone's lock held.
+func (p *Provider) write(ctx context.Context, c *api.Client, zs *zoneState, action, zone string, v apiValue, old *apiRecord, extra url.Values, out any) (int64, error) {
 	params := p.writeParams(zone, v)
 	for k, vs := range extra {
 		params[k] = vs
@@ -404,6 +412,9 @@ func (p *Provider) write(ctx context.Context, c *api.Client, zs *zoneState, acti
 		if v.TTL < m {
 			zs.learnMinTTL(m)
 			v.TTL = m
+			if old != nil && sameRecord(*old, v) && old.Line == p.line() {
+				return v.TTL, errNoChange
+			}
 			params.Set("TTL", strconv.FormatInt(m, 10))
 			err = c.DoPaced(ctx, &zs.pace, action, params, out)
 		}
@@ -417,11 +428,18 @@ const settleTimeout = 15 * time.Second
 
 // add creates one record and returns it as stored. Called with the zone's
 // lock held.
-func (p *Provider) add(ctx context.Context, c *api.Client, z string, zs *zoneState, v apiValue) (apiRecord, error) {
+//
+// listed, when not nil (empty: no records), holds every record at the name as listed under
+// the zone's lock before this add (SetRecords' lookup): a record with an
+// id not among them was created after that listing.
+func (p *Provider) add(ctx context.Context, c *api.Client, z string, zs *zoneState, v apiValue, listed []apiRecord) (apiRecord, error) {
 	var out struct {
 		RecordID string `json:"RecordId"`
 	}
-	ttl, err := p.write(ctx, c, zs, "AddDomainRecord", z, v, nil, &out)
+	// The moment the first attempt leaves: a record created before it
+	// cannot be this add's (settleAdd).
+	sent := time.Now()
+	ttl, err := p.write(ctx, c, zs, "AddDomainRecord", z, v, nil, nil, &out)
 	v.TTL = ttl
 	what := fmt.Sprintf("adding %s record %q to zone %s", v.Type, v.RR, z)
 	switch {
@@ -431,7 +449,7 @@ func (p *Provider) add(ctx context.Context, c *api.Client, z string, zs *zoneSta
 		p.log().Info("record created", zap.String("zone", z), zap.String("name", v.RR), zap.String("type", v.Type), zap.String("record_id", r.RecordID), zap.Int64("ttl", v.TTL))
 		return r, nil
 	case api.MayHaveApplied(err):
-		return p.settleAdd(ctx, c, z, zs, v, fmt.Errorf("%s: %w", what, err))
+		return p.settleAdd(ctx, c, z, zs, v, settling{sent: sent, listed: listed, what: what, err: err})
 	case api.HasCode(err, "DomainRecordDuplicate"):
 		// The first answer refused it: the record existed before.
 		return apiRecord{}, fmt.Errorf("%s: a record with the same name, type, value and line already exists: %w", what, err)
@@ -440,66 +458,144 @@ func (p *Provider) add(ctx context.Context, c *api.Client, z string, zs *zoneSta
 }
 
 // settleAdd decides an add that an attempt may have applied (its answer
-// was lost or was a server error, possibly followed by DomainRecordDuplicate
-// from a retry): it looks the record up. A record exactly as asked, TTL
-// included, that this process did not already know of is taken as the one
-// this add created and returned as created; otherwise the add failed. (An
-// identical record made outside this process just before cannot be told
-// apart from one created by a lost attempt; for an ACME challenge, whose
-// values are unique, both mean the record the caller wants is there.)
-// certmagic never deletes a record whose append failed, so when the
-// caller has given up (its context ended) a record found is deleted rather
-// than left behind.
-func (p *Provider) settleAdd(ctx context.Context, c *api.Client, z string, zs *zoneState, v apiValue, cause error) (apiRecord, error) {
+// was lost, was a server error, or the caller gave up while it was on its
+// way, possibly followed by DomainRecordDuplicate from a retry): it looks
+// the record up. AppendRecords never touches a record that existed before
+// it, so a record found is taken as this add's (returned as created, or
+// deleted when the caller has given up, since certmagic never deletes a
+// record whose append failed) only when that is proved:
+//   - a record this process already knew (wrote, kept or listed as
+//     written) before the add is not this add's;
+//   - when the records at the name were listed under the zone's lock just
+//     before the add (SetRecords), a record absent from that listing is
+//     this add's, one present in it is not;
+//   - otherwise its CreateTimestamp (AliDNS's clock) is compared with the
+//     moment the first attempt left (sent, on our clock), using the bounds
+//     on AliDNS's clock that its answers' Date headers give
+//     (api.Client.ServerTime): created before sent, it existed already;
+//     created after, it is this add's (or one made by another program in
+//     the same instant, which for an identical record means the record
+//     the caller wants is there).
+//
+// When neither is proved (the Date header has whole seconds, so a record
+// created within a second or so of sent is usually undecided) the record
+// is left alone and the error says it may exist. An error after which
+// the lookup proved nothing was created does not match ErrOutcomeUnknown.
+func (p *Provider) settleAdd(ctx context.Context, c *api.Client, z string, zs *zoneState, v apiValue, st settling) (apiRecord, error) {
+	what, err := st.what, st.err
 	gaveUp := ctx.Err() != nil
 	if gaveUp {
+		// The caller has gone; the lookup and clean-up get their own time.
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 		defer cancel()
 	}
-	r, found, err := p.findValue(ctx, c, z, v)
-	if err != nil {
-		return apiRecord{}, fmt.Errorf("%w; the record may exist (checking failed: %w): DeleteRecords with the same name, type and value removes it", cause, err)
+	r, found, lerr := p.findValue(ctx, c, z, v)
+	if lerr != nil {
+		return apiRecord{}, fmt.Errorf("%s: %w; the record may exist (checking failed: %w): DeleteRecords with the same name, type and value removes it", what, err, lerr)
+	}
+	notCreated := func(why string) error {
+		return fmt.Errorf("%s: %w; %s", what, api.Settled(err), why)
 	}
 	if !found {
-		return apiRecord{}, fmt.Errorf("%w; the record was not created", cause)
-	}
-	if r.TTL != v.TTL {
-		return apiRecord{}, fmt.Errorf("%w; a record with this value already exists with TTL %d s (id %s), not the %d s asked for", cause, r.TTL, r.RecordID, v.TTL)
+		return apiRecord{}, notCreated("the record was not created")
 	}
 	if _, known := zs.ids[r.RecordID]; known {
-		// This process wrote or kept that record before this add began:
-		// it existed already, whatever the lost answers hid.
-		return apiRecord{}, fmt.Errorf("%w; an identical record already exists (id %s)", cause, r.RecordID)
+		return apiRecord{}, notCreated(fmt.Sprintf("an identical record already existed (id %s)", r.RecordID))
+	}
+	if !enabled(r) {
+		// This add would have created an enabled record.
+		return apiRecord{}, notCreated(fmt.Sprintf("a disabled record with this value exists (id %s): enable or delete it", r.RecordID))
+	}
+	if !sameRecord(r, v) {
+		// Not what this add would have created, and AliDNS keeps one
+		// record per value: nothing was created.
+		return apiRecord{}, notCreated(fmt.Sprintf("a record with this value exists (id %s) with priority %d and TTL %d s, not the %d and %d s asked for; it was left alone", r.RecordID, r.Priority, r.TTL, v.Priority, v.TTL))
+	}
+	switch st.creation(c, r) {
+	case createdBefore:
+		return apiRecord{}, notCreated(fmt.Sprintf("a record with this value already existed (id %s, created %s)", r.RecordID, time.UnixMilli(r.CreateTimestamp).UTC().Format(time.RFC3339)))
+	case createdUnknown:
+		return apiRecord{}, fmt.Errorf("%s: %w; the record may exist: one with this value exists (id %s), created too close to this call to tell whether this call created it, so it was left alone; DeleteRecords with the same name, type and value removes it", what, err, r.RecordID)
 	}
 	if gaveUp {
 		if _, derr := p.deleteByID(ctx, c, zs, r.RecordID, zap.String("name", r.RR), zap.String("type", r.Type)); derr != nil {
-			return apiRecord{}, fmt.Errorf("%w; the record was created (id %s) and removing it failed: %w", cause, r.RecordID, derr)
+			return apiRecord{}, fmt.Errorf("%s: %w; the record was created (id %s) and removing it failed: %w", what, err, r.RecordID, derr)
 		}
-		return apiRecord{}, fmt.Errorf("%w; the record it created was removed again", cause)
+		return apiRecord{}, notCreated(fmt.Sprintf("the record it created (id %s) was removed again", r.RecordID))
 	}
 	zs.remember(r)
 	p.log().Info("record created (confirmed after a lost answer)", zap.String("zone", z), zap.String("name", v.RR), zap.String("type", v.Type), zap.String("record_id", r.RecordID), zap.Int64("ttl", r.TTL))
 	return r, nil
 }
 
-// findValue looks up the enabled record with v's name, type, value and
-// line.
+// settling is what settleAdd knows of the add it settles.
+type settling struct {
+	sent   time.Time   // when the add's first attempt left
+	listed []apiRecord // the records at the name before the add; nil: not known
+	what   string      // the add, for messages
+	err    error       // the add's error
+}
+
+// creation decides whether r was created by the add: by the listing made
+// before it when there is one (a record absent from it is newer), else by
+// r's creation time.
+func (st settling) creation(c *api.Client, r apiRecord) creation {
+	if st.listed == nil {
+		return createdBy(c, r, st.sent)
+	}
+	for _, l := range st.listed {
+		if l.RecordID == r.RecordID {
+			return createdBefore
+		}
+	}
+	return createdAfter
+}
+
+// creation is what a record's CreateTimestamp proves about an add.
+type creation int
+
+const (
+	createdUnknown creation = iota
+	createdBefore           // the record existed before the add was sent
+	createdAfter            // the record was created after the add was sent
+)
+
+// createdBy compares r's CreateTimestamp (AliDNS's clock) with sent (ours).
+// A timestamp that is a whole second may have been truncated, so the
+// record may have been created up to a second later than it says.
+func createdBy(c *api.Client, r apiRecord, sent time.Time) creation {
+	lo, hi, ok := c.ServerTime(sent)
+	if !ok || r.CreateTimestamp <= 0 {
+		return createdUnknown
+	}
+	created := time.UnixMilli(r.CreateTimestamp)
+	res := time.Millisecond
+	if r.CreateTimestamp%1000 == 0 {
+		res = time.Second
+	}
+	switch {
+	case !created.Add(res).After(lo):
+		return createdBefore
+	case !created.Before(hi):
+		return createdAfter
+	}
+	return createdUnknown
+}
+
+// findValue looks up the enabled record on the provider's line that holds
+// v's value (AliDNS's duplicate key: its priority and TTL may differ).
 func (p *Provider) findValue(ctx context.Context, c *api.Client, z string, v apiValue) (apiRecord, bool, error) {
 	recs, err := p.recordsAt(ctx, c, z, v.RR)
 	if err != nil {
 		return apiRecord{}, false, err
 	}
 	for _, r := range recs {
-		if strings.EqualFold(r.Type, v.Type) && r.Line == p.line() && sameAPIValue(r, v) {
+		if r.Line == p.line() && sameValue(r, v) {
 			return r, true, nil
 		}
 	}
 	return apiRecord{}, false, nil
-}
-
-func sameAPIValue(r apiRecord, v apiValue) bool {
-	return sameData(v.Type, fromAPI(r).RR().Data, fromAPI(v.record()).RR().Data)
 }
 
 // lockZone takes the zone's write lock for one record operation.
@@ -511,23 +607,35 @@ func lockZone(ctx context.Context, zs *zoneState) error {
 }
 
 // AppendRecords creates the given records, never touching others: one
-// AddDomainRecord call per record. The returned records carry the stored
-// TTL and, in ProviderData, a RecordInfo with the AliDNS record id so that
-// deleting them later takes a single call. Records of the same name and
-// type but different values (an apex and a wildcard certificate's ACME
-// challenges) coexist; an exact duplicate of an existing record is
-// refused by AliDNS (DomainRecordDuplicate).
+// AddDomainRecord call per record. The returned records are as the zone
+// holds them (stored form: lower-case names, the TTL raised to the zone's
+// minimum, see canonical.go) and carry, in ProviderData, a RecordInfo with
+// the AliDNS record id so that deleting them later takes a single call.
+// Records of the same name and type but different values (an apex and a
+// wildcard certificate's ACME challenges) coexist; an exact duplicate of
+// an existing record is refused by AliDNS (DomainRecordDuplicate), and so
+// is input that holds one value twice, before any call.
 //
-// An add whose answer is lost is retried (AliDNS refuses a second
-// identical record, so a retry cannot create two) and then settled by a
-// lookup: the record is returned only if it is exactly as asked, TTL
-// included. When an append fails, nothing it created is left behind,
-// unless the error says the record may exist (AliDNS could not be asked):
-// then DeleteRecords with the same name, type and value removes it.
+// An add whose answer is lost is retried (AliDNS refuses a second record
+// with the same value, so a retry cannot create two) and then settled by a
+// lookup. A record that existed before the call is never changed, deleted
+// or returned as created: a record found is taken as this call's only when
+// its creation time proves it (settleAdd); otherwise the error says that
+// the record may exist (errors.Is(err, ErrOutcomeUnknown)), and
+// DeleteRecords with the same name, type and value removes it. When the
+// caller gives up (its context ends) during an add, a record proved to be
+// this call's is removed again.
 func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
 	c, z, zs, in, err := p.prepareWrite(zone, recs)
 	if err != nil {
 		return nil, err
+	}
+	seen := make(map[valueKey]bool, len(in))
+	for _, v := range in {
+		if seen[v.key()] {
+			return nil, fmt.Errorf("appending to zone %s: %s record %q with value %q is given twice; AliDNS keeps one record per value", z, v.Type, v.RR, v.Value)
+		}
+		seen[v.key()] = true
 	}
 	if err := lockZone(ctx, zs); err != nil {
 		return nil, err
@@ -535,7 +643,7 @@ func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns
 	defer zs.lock.unlock()
 	out := make([]libdns.Record, 0, len(in))
 	for _, v := range in {
-		created, err := p.add(ctx, c, z, zs, v)
+		created, err := p.add(ctx, c, z, zs, v, nil)
 		if err != nil {
 			return out, err
 		}
@@ -572,22 +680,15 @@ func (p *Provider) SetRecords(ctx context.Context, zone string, recs []libdns.Re
 	if err != nil {
 		return nil, atomicErr(err)
 	}
+	order, groups, err := groupRRsets(in)
+	if err != nil {
+		return nil, atomicErr(fmt.Errorf("setting records in zone %s: %w", z, err))
+	}
 	if err := lockZone(ctx, zs); err != nil {
 		return nil, atomicErr(err)
 	}
 	defer zs.lock.unlock()
 
-	var order []rrset
-	groups := make(map[rrset][]apiValue)
-	for _, v := range in {
-		k := rrset{strings.ToLower(v.RR), v.Type}
-		if _, ok := groups[k]; !ok {
-			order = append(order, k)
-		}
-		if !containsValue(groups[k], v) {
-			groups[k] = append(groups[k], v)
-		}
-	}
 	existing := make(map[string][]apiRecord)
 	for _, k := range order {
 		if _, ok := existing[k.name]; ok {
@@ -642,10 +743,16 @@ func (p *Provider) SetRecords(ctx context.Context, zone string, recs []libdns.Re
 }
 
 // DeleteRecords deletes the records that match the input, in the given
-// zone only, and returns exactly those it deleted. Records are matched on
-// name (required), type, TTL and value, with an empty type, zero TTL or
-// empty value matching any; only enabled records on the provider's line
-// are matched. Records that do not exist are ignored.
+// zone only, and returns exactly those it deleted, as the zone held them.
+// Records are matched on name (required), type, TTL and value, with an
+// empty type, zero TTL or empty value matching any; only enabled records
+// on the provider's line are matched. Values and TTLs compare in the form
+// AliDNS stores (canonical.go): an MX preference 0 matches the stored 1,
+// HTTPS params in any order, host names in any case, and a TTL below the
+// zone's minimum matches the minimum once this process has learned it
+// from a write; before that, a record that differs from the input only by
+// such a TTL is an error naming the stored TTL rather than a silent miss.
+// Records that do not exist are ignored.
 //
 // A record returned by this provider carries its AliDNS record id in
 // ProviderData. The id is used directly (one call, no lookup) only while
@@ -666,78 +773,119 @@ func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns
 		return nil, err
 	}
 	defer zs.lock.unlock()
-	var deleted []libdns.Record
-	done := make(map[string]bool)
-	byName := make(map[string][]apiRecord)
+	d := deletion{p: p, c: c, z: z, zs: zs, done: make(map[string]bool), byName: make(map[string][]apiRecord)}
 	for _, rec := range recs {
-		want := rec.RR()
-		if strings.TrimSpace(want.Name) == "" {
-			return deleted, fmt.Errorf("deleting from zone %s: a record without a name cannot be matched (use \"@\" for the apex)", z)
+		if err := d.one(ctx, rec); err != nil {
+			return d.deleted, err
 		}
-		name, err := relativeName(want.Name, z)
-		if err != nil {
-			return deleted, err
+	}
+	return d.deleted, nil
+}
+
+// deletion is one DeleteRecords call's progress.
+type deletion struct {
+	p       *Provider
+	c       *api.Client
+	z       string
+	zs      *zoneState
+	deleted []libdns.Record
+	done    map[string]bool        // record ids deleted (or found gone)
+	byName  map[string][]apiRecord // lookups made, by lower-case name
+}
+
+func (d *deletion) one(ctx context.Context, rec libdns.Record) error {
+	want := rec.RR()
+	if strings.TrimSpace(want.Name) == "" {
+		return fmt.Errorf("deleting from zone %s: a record without a name cannot be matched (use \"@\" for the apex)", d.z)
+	}
+	name, err := relativeName(want.Name, d.z)
+	if err != nil {
+		return err
+	}
+	if r, ok := d.p.knownRecord(d.zs, rec, name); ok {
+		if d.done[r.RecordID] {
+			return nil
 		}
-		if id, ok := p.knownID(zs, rec, name); ok {
-			if done[id] {
-				continue
-			}
-			gone, err := p.deleteByID(ctx, c, zs, id, zap.String("name", name), zap.String("type", want.Type))
-			if err != nil {
-				return deleted, fmt.Errorf("deleting record %s (%s %s) from zone %s: %w", id, name, want.Type, z, err)
-			}
-			done[id] = true
-			if gone {
-				deleted = append(deleted, rec)
-			}
+		return d.remove(ctx, r)
+	}
+	key := storedName(name)
+	existing, ok := d.byName[key]
+	if !ok {
+		if existing, err = d.p.recordsAt(ctx, d.c, d.z, name); err != nil {
+			return err
+		}
+		d.byName[key] = existing
+	}
+	for _, r := range existing {
+		if d.done[r.RecordID] {
 			continue
 		}
-		key := strings.ToLower(name)
-		existing, ok := byName[key]
-		if !ok {
-			if existing, err = p.recordsAt(ctx, c, z, name); err != nil {
-				return deleted, err
-			}
-			byName[key] = existing
+		match, err := d.p.matches(d.zs, r, want, name)
+		if err != nil {
+			return fmt.Errorf("deleting from zone %s: %w", d.z, err)
 		}
-		for _, r := range existing {
-			if done[r.RecordID] || !p.matches(r, want) {
-				continue
-			}
-			gone, err := p.deleteByID(ctx, c, zs, r.RecordID, zap.String("name", r.RR), zap.String("type", r.Type))
-			if err != nil {
-				return deleted, fmt.Errorf("deleting %s record %q (%s) from zone %s: %w", r.Type, r.RR, r.RecordID, z, err)
-			}
-			done[r.RecordID] = true
-			if gone {
-				deleted = append(deleted, fromAPI(r))
+		if match {
+			if err := d.remove(ctx, r); err != nil {
+				return err
 			}
 		}
 	}
-	return deleted, nil
+	return nil
 }
 
-// knownID returns the record id in rec's ProviderData when this process
-// knows the id still holds exactly rec (see DeleteRecords). Called with
-// the zone's lock held.
-func (p *Provider) knownID(zs *zoneState, rec libdns.Record, name string) (string, bool) {
+// remove deletes r by id and, if this call deleted it, adds it to the
+// result as the zone held it.
+func (d *deletion) remove(ctx context.Context, r apiRecord) error {
+	gone, err := d.p.deleteByID(ctx, d.c, d.zs, r.RecordID, zap.String("name", r.RR), zap.String("type", r.Type))
+	if err != nil {
+		return fmt.Errorf("deleting %s record %q (%s) from zone %s: %w", r.Type, r.RR, r.RecordID, d.z, err)
+	}
+	d.done[r.RecordID] = true
+	if gone {
+		d.deleted = append(d.deleted, fromAPI(r))
+	}
+	return nil
+}
+
+// knownRecord returns the record whose id is in rec's ProviderData when
+// this process knows the id still holds exactly rec (see DeleteRecords).
+// Called with the zone's lock held.
+func (p *Provider) knownRecord(zs *zoneState, rec libdns.Record, name string) (apiRecord, bool) {
 	info, ok := infoOf(rec)
 	if !ok || info.RecordID == "" || (info.Line != "" && info.Line != p.line()) {
-		return "", false
+		return apiRecord{}, false
 	}
 	rr := rec.RR()
 	if rr.Data == "" || rr.Type == "" {
-		return "", false
+		return apiRecord{}, false
 	}
 	rr.Name = name
-	v, err := toAPI(rr)
+	v, err := dataToAPI(rr)
 	if err != nil {
-		return "", false
+		return apiRecord{}, false
 	}
-	if !zs.current(info.RecordID, v, int64(rr.TTL/time.Second)) {
-		return "", false
+	r, ok := zs.ids[info.RecordID]
+	if !ok || !sameValue(r, v) || !samePriority(v.Type, r.Priority, v.Priority) {
+		return apiRecord{}, false
 	}
-	return info.RecordID, true
+	if match, _ := p.ttlMatches(zs, v.TTL, r.TTL); !match {
+		return apiRecord{}, false
+	}
+	return r, true
+}
+
+// ttlMatches compares a TTL given to DeleteRecords (0: any) with a stored
+// one in stored form: below the zone's minimum, a TTL is stored as the
+// minimum. undecided is set when the TTLs differ in a way the zone's
+// minimum, not yet learned by this process, may explain.
+func (p *Provider) ttlMatches(zs *zoneState, want, stored int64) (match, undecided bool) {
+	if want == 0 || want == stored {
+		return true, false
+	}
+	if m := zs.learnedMinTTL(); m > 0 {
+		return max(want, m) == stored, false
+	}
+	return false, want < stored && stored <= defaultTTL
 }
 
 // ListZones lists every zone hosted in the account, as fully-qualified
@@ -758,21 +906,28 @@ func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
 	return out, nil
 }
 
-// matches applies DeleteRecords' matching rules to an existing record.
-func (p *Provider) matches(r apiRecord, want libdns.RR) bool {
+// matches applies DeleteRecords' matching rules to an existing record,
+// comparing in stored form.
+func (p *Provider) matches(zs *zoneState, r apiRecord, want libdns.RR, name string) (bool, error) {
 	if !enabled(r) || r.Line != p.line() {
-		return false
+		return false, nil
 	}
 	if want.Type != "" && !strings.EqualFold(want.Type, r.Type) {
-		return false
+		return false, nil
 	}
-	if want.TTL != 0 && int64(want.TTL/time.Second) != r.TTL {
-		return false
+	if want.Data != "" {
+		rr := want
+		rr.Name, rr.Type = name, r.Type
+		v, err := dataToAPI(rr)
+		if err != nil || !sameValue(r, v) || !samePriority(v.Type, r.Priority, v.Priority) {
+			return false, nil
+		}
 	}
-	if want.Data != "" && !sameData(strings.ToUpper(r.Type), fromAPI(r).RR().Data, want.Data) {
-		return false
+	match, undecided := p.ttlMatches(zs, int64(want.TTL/time.Second), r.TTL)
+	if undecided {
+		return false, fmt.Errorf("%s record %q (%s) holds TTL %d s, not the %d s given: AliDNS raises a TTL below the zone's minimum, which this process has not learned yet; give TTL 0 (any) or %d s to delete it", r.Type, r.RR, r.RecordID, r.TTL, int64(want.TTL/time.Second), r.TTL)
 	}
-	return true
+	return match, nil
 }
 
 // deleteByID deletes one record and reports whether this call deleted it:

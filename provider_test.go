@@ -396,24 +396,6 @@ func TestLineAppliesToWrites(t *testing.T) {
 
 // A record created by an attempt whose answer was lost: the retry gets
 // DomainRecordDuplicate, which is resolved by a lookup.
-func TestRetriedAddResolvesDuplicate(t *testing.T) {
-	s := newSim(t, "example.com")
-	p := newProvider(s)
-	s.FailNextAfterApply("AddDomainRecord", "InternalError", 500)
-	got, err := p.AppendRecords(ctx(t), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "tok"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := s.Records("example.com")
-	if len(recs) != 1 {
-		t.Fatalf("records %+v", recs)
-	}
-	info, ok := infoOf(got[0])
-	if !ok || info.RecordID != recs[0].RecordID {
-		t.Fatalf("returned %+v, zone %+v", got, recs)
-	}
-}
-
 func TestConcurrentChallengesUnderFaults(t *testing.T) {
 	s := newSim(t, "example.com")
 	s.SetFaults(alidnstest.Faults{QPS: 200, WriteWindow: 2 * time.Millisecond, ErrorRate: 0.05, Seed: 7})

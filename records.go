@@ -40,10 +40,26 @@ func (v apiValue) record() apiRecord {
 }
 
 // toAPI converts a libdns record (of any concrete type) into the AliDNS
-// parameters. name handling (relative to the zone, "@" for the apex) has
-// been done by the caller through rr.Name.
+// parameters in their stored form (canonical.go), refusing what AliDNS
+// would not store as given. Name handling (relative to the zone, "@" for
+// the apex) has been done by the caller through rr.Name.
 func toAPI(rr libdns.RR) (apiValue, error) {
-	v := apiValue{RR: rr.Name, Type: strings.ToUpper(rr.Type), TTL: int64(rr.TTL / time.Second)}
+	v, err := dataToAPI(rr)
+	if err != nil {
+		return v, err
+	}
+	if v.Type == "TXT" {
+		if err := checkTXT(rr.Name, v.Value); err != nil {
+			return v, err
+		}
+	}
+	return v, nil
+}
+
+// dataToAPI is toAPI without the checks that only matter for writing: it
+// also reads the records handed to DeleteRecords.
+func dataToAPI(rr libdns.RR) (apiValue, error) {
+	v := apiValue{RR: storedName(rr.Name), Type: strings.ToUpper(rr.Type), TTL: int64(rr.TTL / time.Second)}
 	data := strings.TrimSpace(rr.Data)
 	switch v.Type {
 	case "":
@@ -64,65 +80,99 @@ func toAPI(rr libdns.RR) (apiValue, error) {
 		if err := checkHost(rr.Name, v.Type, data); err != nil {
 			return v, err
 		}
-		v.Value = hostToAPI(data)
+		v.Value = storedHost(data)
 	case "MX":
-		f := strings.Fields(data)
-		if len(f) != 2 {
-			return v, fmt.Errorf("record %q MX: want \"preference target\", got %q", rr.Name, data)
-		}
-		pref, err := strconv.ParseUint(f[0], 10, 16)
-		if err != nil {
-			return v, fmt.Errorf("record %q MX: invalid preference %q", rr.Name, f[0])
-		}
-		// AliDNS wants 1..50; 0 is legal DNS but refused there, so map it to
-		// the most preferred value AliDNS accepts rather than failing.
-		v.Priority = max(int64(pref), 1)
-		if v.Priority > 50 {
-			return v, fmt.Errorf("record %q MX: preference %d is above AliDNS's maximum of 50", rr.Name, pref)
-		}
-		if err := checkHost(rr.Name, v.Type, f[1]); err != nil {
-			return v, err
-		}
-		v.Value = hostToAPI(f[1])
+		return mxToAPI(rr.Name, v, data)
 	case "SRV":
 		f := strings.Fields(data)
 		if len(f) != 4 {
 			return v, fmt.Errorf("record %q SRV: want \"priority weight port target\", got %q", rr.Name, data)
 		}
-		for _, n := range f[:3] {
-			if _, err := strconv.ParseUint(n, 10, 16); err != nil {
-				return v, fmt.Errorf("record %q SRV: invalid number %q", rr.Name, n)
-			}
+		nums, ok := uints(f[:3], 65535)
+		if !ok {
+			return v, fmt.Errorf("record %q SRV: priority, weight and port must be numbers from 0 to 65535, got %q", rr.Name, data)
 		}
 		if err := checkHost(rr.Name, v.Type, f[3]); err != nil {
 			return v, err
 		}
-		v.Value = strings.Join(append(f[:3:3], hostToAPI(f[3])), " ")
+		v.Value = strings.Join(append(nums, storedHost(f[3])), " ")
+	case "CAA":
+		c, ok := storedCAA(data)
+		if !ok {
+			return v, fmt.Errorf("record %q CAA: want 'flags tag \"value\"', got %q", rr.Name, data)
+		}
+		v.Value = c
 	case "HTTPS", "SVCB":
-		parts := strings.SplitN(data, " ", 3)
-		if len(parts) < 2 {
-			return v, fmt.Errorf("record %q %s: want \"priority target [params]\", got %q", rr.Name, v.Type, data)
-		}
-		prio, err := strconv.ParseUint(parts[0], 10, 16)
-		if err != nil {
-			return v, fmt.Errorf("record %q %s: invalid priority %q", rr.Name, v.Type, parts[0])
-		}
-		v.Priority = int64(prio)
-		if parts[1] != "." {
-			if err := checkHost(rr.Name, v.Type, parts[1]); err != nil {
-				return v, err
-			}
-		}
-		v.Value = hostToAPI(parts[1])
-		if len(parts) == 3 && strings.TrimSpace(parts[2]) != "" {
-			v.Value += " " + strings.TrimSpace(parts[2])
-		}
+		return svcbToAPI(rr.Name, v, data)
 	case "TXT":
 		// The raw text, unquoted: AliDNS splits long values into
 		// 255-byte strings itself.
 		v.Value = rr.Data
 	default:
 		v.Value = rr.Data
+	}
+	return v, nil
+}
+
+// mxToAPI puts an MX preference in the Priority parameter. AliDNS takes
+// preferences 1 to 50; 0 is legal DNS but refused there, so it is stored
+// as 1, the most preferred value AliDNS accepts, and the record returned
+// (and matched by DeleteRecords) says 1.
+func mxToAPI(name string, v apiValue, data string) (apiValue, error) {
+	f := strings.Fields(data)
+	if len(f) != 2 {
+		return v, fmt.Errorf("record %q MX: want \"preference target\", got %q", name, data)
+	}
+	pref, err := strconv.ParseUint(f[0], 10, 16)
+	if err != nil {
+		return v, fmt.Errorf("record %q MX: invalid preference %q", name, f[0])
+	}
+	if pref > 50 {
+		return v, fmt.Errorf("record %q MX: preference %d is above AliDNS's maximum of 50", name, pref)
+	}
+	v.Priority = max(int64(pref), 1)
+	if err := checkHost(name, v.Type, f[1]); err != nil {
+		return v, err
+	}
+	v.Value = storedHost(f[1])
+	return v, nil
+}
+
+// svcbToAPI puts an HTTPS/SVCB SvcPriority in the Priority parameter and
+// the target and SvcParams in Value, as AliDNS wants them (caddy-dns/alidns
+// issue 9, "Invalid SVCB/HTTPS Priority", fixed by libdns/alidns that way),
+// the params in RFC 9460 key order.
+func svcbToAPI(name string, v apiValue, data string) (apiValue, error) {
+	prio, rest, _ := strings.Cut(data, " ")
+	target, params, _ := strings.Cut(strings.TrimLeft(rest, " \t"), " ")
+	if target == "" {
+		return v, fmt.Errorf("record %q %s: want \"priority target [params]\", got %q", name, v.Type, data)
+	}
+	p, err := strconv.ParseUint(prio, 10, 16)
+	if err != nil {
+		return v, fmt.Errorf("record %q %s: invalid priority %q", name, v.Type, prio)
+	}
+	v.Priority = int64(p)
+	if target != "." {
+		if err := checkHost(name, v.Type, target); err != nil {
+			return v, err
+		}
+	}
+	v.Value = storedHost(target)
+	sp, err := libdns.ParseSvcParams(params)
+	if err != nil {
+		return v, fmt.Errorf("record %q %s: invalid SvcParams %q: %w", name, v.Type, params, err)
+	}
+	for k := range sp {
+		// libdns's parser is lenient (a stray quote can turn a value into
+		// a key); a key that is neither registered nor keyNNNNN means the
+		// params were not read as written.
+		if svcKeyNumber(k) > 65535 {
+			return v, fmt.Errorf("record %q %s: invalid SvcParams %q: unknown key %q (want a registered key such as alpn, port, ech, or keyNNNNN)", name, v.Type, params, k)
+		}
+	}
+	if s := svcParamsString(sp); s != "" {
+		v.Value += " " + s
 	}
 	return v, nil
 }
@@ -135,15 +185,6 @@ func checkHost(name, typ, h string) error {
 		return fmt.Errorf("record %q %s: %q is not a valid host name", name, typ, h)
 	}
 	return nil
-}
-
-// hostToAPI drops the trailing dot AliDNS does not use; "." alone (the
-// ServiceBinding "same name" target) stays.
-func hostToAPI(h string) string {
-	if h == "." {
-		return h
-	}
-	return strings.TrimSuffix(h, ".")
 }
 
 // hostFromAPI restores the trailing dot: AliDNS values are always
@@ -250,39 +291,4 @@ func infoOf(rec libdns.Record) (RecordInfo, bool) {
 		}
 	}
 	return RecordInfo{}, false
-}
-
-// sameData reports whether two record datas of type typ are the same
-// DNS data: host names compare without case or trailing dot, addresses
-// by value, everything else exactly.
-func sameData(typ, a, b string) bool {
-	if a == b {
-		return true
-	}
-	switch typ {
-	case "A", "AAAA":
-		x, err1 := netip.ParseAddr(a)
-		y, err2 := netip.ParseAddr(b)
-		return err1 == nil && err2 == nil && x == y
-	case "CNAME", "NS", "MX", "SRV", "HTTPS", "SVCB":
-		na, nb := strings.Fields(a), strings.Fields(b)
-		if len(na) != len(nb) {
-			return false
-		}
-		for i := range na {
-			x, errx := strconv.ParseUint(na[i], 10, 16)
-			y, erry := strconv.ParseUint(nb[i], 10, 16)
-			if errx == nil && erry == nil {
-				if x != y {
-					return false
-				}
-				continue
-			}
-			if !strings.EqualFold(strings.TrimSuffix(na[i], "."), strings.TrimSuffix(nb[i], ".")) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
 }

@@ -2,6 +2,7 @@ package alidns
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -18,13 +19,24 @@ type rrset struct{ name, typ string }
 type change struct {
 	action string // AddDomainRecord, UpdateDomainRecord or DeleteDomainRecord
 	val    apiValue
-	old    apiRecord  // the record updated or deleted
-	slot   *apiRecord // where the record written goes in the result
+	old    apiRecord   // the record updated or deleted
+	slot   *apiRecord  // where the record written goes in the result
+	listed []apiRecord // for an add: the records at the name before the plan
 }
 
-// planRRset plans one RRset: want are the distinct values asked for,
-// slot receives the records kept now (the planned writes fill the rest),
-// at holds every record at the name.
+// planRRset plans one RRset: want are the distinct values asked for (no
+// two with the same duplicate key), slot receives the records kept now
+// (the planned writes fill the rest), at holds every record at the name.
+//
+// AliDNS refuses a write that would give a record the duplicate key (name,
+// type, line and value; not priority or TTL) of another record, so the
+// records are paired with the values by that key first: a record already
+// holding a wanted value exactly is kept; one holding it with another
+// priority or TTL is updated in place; only then do the remaining records
+// take the remaining values. A remaining value is held by no record of the
+// RRset (it would have been paired by key), and a remaining record's old
+// value is wanted by no remaining value, so no update, in any order, can
+// collide with another record.
 func (p *Provider) planRRset(want []apiValue, slot []apiRecord, at []apiRecord, typ string) (updates, adds, deletes []change, err error) {
 	var current []apiRecord
 	for _, r := range at {
@@ -38,15 +50,13 @@ func (p *Provider) planRRset(want []apiValue, slot []apiRecord, at []apiRecord, 
 		// A disabled record holding a wanted value would make its update
 		// or add a duplicate; it is the user's to enable or remove.
 		for _, v := range want {
-			if sameAPIValue(r, v) {
+			if sameValue(r, v) {
 				return nil, nil, nil, fmt.Errorf("%s record %q with value %q exists but is disabled (id %s): enable or delete it first", r.Type, r.RR, r.Value, r.RecordID)
 			}
 		}
 	}
 	used := make([]bool, len(current))
 	done := make([]bool, len(want))
-	// pair assigns current records to wanted values, in rounds of
-	// decreasing closeness, so that updates never collide.
 	pair := func(fits func(r apiRecord, v apiValue) bool, then func(i int, r apiRecord)) {
 		for i, v := range want {
 			if done[i] {
@@ -61,20 +71,15 @@ func (p *Provider) planRRset(want []apiValue, slot []apiRecord, at []apiRecord, 
 			}
 		}
 	}
-	// Unchanged records are kept.
-	pair(func(r apiRecord, v apiValue) bool { return sameAPIValue(r, v) && r.TTL == v.TTL },
-		func(i int, r apiRecord) { slot[i] = r })
-	// A value held with another TTL: the TTL changes in place.
-	pair(sameAPIValue, func(i int, r apiRecord) {
+	update := func(i int, r apiRecord) {
 		updates = append(updates, change{action: "UpdateDomainRecord", val: want[i], old: r, slot: &slot[i]})
-	})
-	// Remaining records take the remaining (new) values, keeping their ids.
-	pair(func(apiRecord, apiValue) bool { return true }, func(i int, r apiRecord) {
-		updates = append(updates, change{action: "UpdateDomainRecord", val: want[i], old: r, slot: &slot[i]})
-	})
+	}
+	pair(sameRecord, func(i int, r apiRecord) { slot[i] = r })
+	pair(sameValue, update)
+	pair(func(apiRecord, apiValue) bool { return true }, update)
 	for i, v := range want {
 		if !done[i] {
-			adds = append(adds, change{action: "AddDomainRecord", val: v, slot: &slot[i]})
+			adds = append(adds, change{action: "AddDomainRecord", val: v, slot: &slot[i], listed: nonNil(at)})
 		}
 	}
 	for j, r := range current {
@@ -85,13 +90,39 @@ func (p *Provider) planRRset(want []apiValue, slot []apiRecord, at []apiRecord, 
 	return updates, adds, deletes, nil
 }
 
-func containsValue(vs []apiValue, v apiValue) bool {
-	for _, w := range vs {
-		if sameAPIValue(w.record(), v) {
-			return true
+// nonNil makes an empty listing distinguishable from no listing.
+func nonNil(recs []apiRecord) []apiRecord {
+	if recs == nil {
+		return []apiRecord{}
+	}
+	return recs
+}
+
+// groupRRsets groups SetRecords' input by (name, type) in input order.
+// Identical records count once; two records with the same duplicate key
+// but another priority or TTL cannot both be stored, and are refused.
+func groupRRsets(in []apiValue) (order []rrset, groups map[rrset][]apiValue, err error) {
+	groups = make(map[rrset][]apiValue)
+	for _, v := range in {
+		k := rrset{storedName(v.RR), v.Type}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		dup := false
+		for _, w := range groups[k] {
+			if w.key() != v.key() {
+				continue
+			}
+			if !samePriority(v.Type, w.Priority, v.Priority) || w.TTL != v.TTL {
+				return nil, nil, fmt.Errorf("%s record %q with value %q is given twice with different priority or TTL (%d/%d s and %d/%d s); AliDNS keeps one record per value", v.Type, v.RR, v.Value, w.Priority, w.TTL, v.Priority, v.TTL)
+			}
+			dup = true
+		}
+		if !dup {
+			groups[k] = append(groups[k], v)
 		}
 	}
-	return false
+	return order, groups, nil
 }
 
 func describe(ch change) string {
@@ -109,7 +140,7 @@ func describe(ch change) string {
 func (p *Provider) apply(ctx context.Context, c *api.Client, z string, zs *zoneState, ch change) (apiRecord, error) {
 	switch ch.action {
 	case "AddDomainRecord":
-		return p.add(ctx, c, z, zs, ch.val)
+		return p.add(ctx, c, z, zs, ch.val, ch.listed)
 	case "DeleteDomainRecord":
 		_, err := p.deleteByID(ctx, c, zs, ch.old.RecordID, zap.String("name", ch.old.RR), zap.String("type", ch.old.Type))
 		return apiRecord{}, err
@@ -120,14 +151,19 @@ func (p *Provider) apply(ctx context.Context, c *api.Client, z string, zs *zoneS
 // update gives record old the value v in place (same id). Called with the
 // zone's lock held.
 func (p *Provider) update(ctx context.Context, c *api.Client, z string, zs *zoneState, old apiRecord, v apiValue) (apiRecord, error) {
-	ttl, err := p.write(ctx, c, zs, "UpdateDomainRecord", "", v, url.Values{"RecordId": {old.RecordID}}, nil)
+	ttl, err := p.write(ctx, c, zs, "UpdateDomainRecord", "", v, &old, url.Values{"RecordId": {old.RecordID}}, nil)
+	if errors.Is(err, errNoChange) {
+		// The zone's minimum TTL made the update a no-op: old is kept.
+		return old, nil
+	}
 	r := apiRecord{RecordID: old.RecordID, RR: v.RR, Type: v.Type, Value: v.Value, TTL: ttl, Priority: v.Priority, Line: p.line(), Status: "ENABLE"}
 	if api.HasCode(err, "DomainRecordDuplicate") && api.MayHaveApplied(err) {
 		// AliDNS answers DomainRecordDuplicate to an update that changes
 		// nothing, as a retry of an update already applied does. That is
 		// success only if the record now holds exactly what was asked.
+		v.TTL = ttl
 		if got, ok, lerr := p.recordByID(ctx, c, z, v.RR, old.RecordID); lerr == nil && ok &&
-			got.TTL == ttl && sameAPIValue(got, v) && got.Line == p.line() {
+			sameRecord(got, v) && got.Line == p.line() {
 			err = nil
 			r = got
 		}

@@ -17,6 +17,9 @@ type apiRecord struct {
 	Locked     bool   `json:"Locked"`
 	Weight     int    `json:"Weight"`
 	Remark     string `json:"Remark"`
+	// CreateTimestamp is when AliDNS created the record, in milliseconds
+	// of its clock (published examples are whole seconds).
+	CreateTimestamp int64 `json:"CreateTimestamp"`
 }
 
 // recordsPage is a page of DescribeDomainRecords or

@@ -2,7 +2,6 @@ package alidns
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 
@@ -86,15 +85,6 @@ func (zs *zoneState) remember(r apiRecord) {
 
 // forget drops id (deleted, or no longer known). Called with the lock held.
 func (zs *zoneState) forget(id string) { delete(zs.ids, id) }
-
-// current reports whether id, as far as this process knows, still holds
-// the record v describes (ttl 0 matches any TTL). Called with the lock
-// held.
-func (zs *zoneState) current(id string, v apiValue, ttl int64) bool {
-	r, ok := zs.ids[id]
-	return ok && strings.EqualFold(r.RR, v.RR) && strings.EqualFold(r.Type, v.Type) &&
-		(ttl == 0 || ttl == r.TTL) && sameAPIValue(r, v)
-}
 
 // fifoLock is a mutex that admits waiters in arrival order, so that a
 // write queued behind others keeps its place, and lets a waiter leave the

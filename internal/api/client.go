@@ -148,6 +148,16 @@ var ErrOutcomeUnknown = errors.New("the request may have been applied")
 // server applied the call.
 func MayHaveApplied(err error) bool { return errors.Is(err, ErrOutcomeUnknown) }
 
+// Settled returns err (as Do returned it) without its ErrOutcomeUnknown
+// mark, for a caller that has since proved, by looking, that the call was
+// not applied.
+func Settled(err error) error {
+	if u, ok := err.(*unknownOutcome); ok { //nolint:errorlint // only Do's own top-level mark is removed
+		return u.err
+	}
+	return err
+}
+
 // unknownOutcome marks a call error with ErrOutcomeUnknown.
 type unknownOutcome struct{ err error }
 
@@ -418,12 +428,14 @@ func (c *Client) send(ctx context.Context, hc *http.Client, base *url.URL, actio
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "caddy-alidns")
 	Sign(req, cred, action, Version, c.now(), c.nonce(), params)
+	sent := time.Now()
 	resp, err := hc.Do(req)
 	defer func() { res.written = res.written || written.Load() }()
 	if err != nil {
 		return result{err: err}
 	}
 	defer resp.Body.Close()
+	observeDate(base.Host, sent, time.Now(), resp.Header)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	res = result{requestID: resp.Header.Get("X-Acs-Request-Id"), status: resp.StatusCode, header: resp.Header, written: true}
 	if err != nil {
