@@ -22,6 +22,7 @@
 //	metrics.go      Prometheus metrics of the API calls
 //	envfile.go      --envfile read exactly as caddy run reads it
 //	records.go      mapping between libdns records and AliDNS record values
+//	canonical.go    the stored form: how AliDNS keeps a record, used by every comparison and result
 //	errors.go       ErrZoneUnchanged and the atomic-failure wrapper
 //	credentials.go  where the AccessKey comes from (config, environment, RAM role, profile, default chain)
 //	credentials_hint.go  the likely cause when no credentials are found
