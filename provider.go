@@ -216,11 +216,17 @@ var observedParams = []struct{ param, field string }{
 	{"PageNumber", "page"},
 }
 
+// line is the resolution line records are written on. It is read in
+// per-record loops, so it does not rebuild the settings (current).
 func (p *Provider) line() string {
-	if l := p.current()["line"]; l != "" {
-		return l
+	l := p.Line
+	if p.expanded != nil {
+		l = p.expanded["line"]
 	}
-	return defaultLine
+	if l == "" {
+		return defaultLine
+	}
+	return l
 }
 
 func (p *Provider) defaultTTL() int64 {

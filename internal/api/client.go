@@ -388,7 +388,7 @@ func (st *callState) backoff(o outcome) error {
 	if st.failures >= st.policy.MaxAttempts {
 		return o.err
 	}
-	delay := st.policy.delay(st.failures, o.apiErr)
+	delay := st.policy.delay(st.failures)
 	if st.waited+delay > st.policy.MaxWait {
 		return o.err
 	}

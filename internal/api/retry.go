@@ -27,7 +27,8 @@ type RetryPolicy struct {
 	// MaxAttempts is the most requests sent for one call (default 8).
 	MaxAttempts int
 	// BaseDelay is the first backoff (default 200ms); each retry doubles
-	// it, with full jitter, up to MaxDelay (default 2s).
+	// it up to MaxDelay (default 2s), and sleeps a random time between
+	// half of it and all of it.
 	BaseDelay time.Duration
 	MaxDelay  time.Duration
 	// MaxWait bounds the total time spent sleeping between attempts of
@@ -70,7 +71,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 
 // delay is the sleep before attempt+1: exponential with jitter in
 // [d/2, d], so concurrent callers spread out instead of retrying in step.
-func (p RetryPolicy) delay(attempt int, _ *Error) time.Duration {
+func (p RetryPolicy) delay(attempt int) time.Duration {
 	d := p.BaseDelay << (attempt - 1)
 	if d > p.MaxDelay || d <= 0 {
 		d = p.MaxDelay
