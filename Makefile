@@ -18,8 +18,9 @@ export ALIBABA_CLOUD_CLI_PROFILE_DISABLED  := true
 
 .PHONY: test lint unit nested e2e build demo bench soak clean
 
-## test: everything CI runs (lint, unit, simulator, conformance, fidelity, end-to-end)
-test: lint unit nested
+## test: every test (unit, simulator, model, conformance, SDK fidelity,
+## end-to-end); CI runs it and, separately, make lint
+test: unit nested
 
 lint:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './bin/*')); \
