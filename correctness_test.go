@@ -157,15 +157,18 @@ func TestSetRecordsAtomicOnlyWhenZoneUnchanged(t *testing.T) {
 		t.Fatalf("zone %v", z)
 	}
 
-	// Cancelled while the update is in flight (the lookup and the update
-	// take 100 ms each): the write may have been applied, so not atomic
-	// either.
-	s.SetFaults(alidnstest.Faults{Latency: 100 * time.Millisecond})
-	c, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	// The caller gives up while the update's answer is on its way (the
+	// simulator applies it and holds the answer until the client goes):
+	// the write may have been applied, so not atomic either.
+	s.Inject(alidnstest.Injection{Action: "UpdateDomainRecord", Kind: alidnstest.FaultSlow, AfterApply: true, Delay: time.Minute})
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_, err = p.SetRecords(c, "example.com.", addrs(0, "192.0.2.8"))
-	if err == nil || errors.Is(err, ErrZoneUnchanged) || !strings.Contains(err.Error(), "UpdateDomainRecord") {
+	if err == nil || errors.Is(err, ErrZoneUnchanged) || !errors.Is(err, ErrOutcomeUnknown) || !strings.Contains(err.Error(), "UpdateDomainRecord") {
 		t.Fatalf("err %v after cancelling a sent write, want a non-atomic error", err)
+	}
+	if z := zoneValues(s, "example.com"); fmt.Sprint(z) != "[www A 192.0.2.8 600]" {
+		t.Fatalf("zone %v", z)
 	}
 }
 

@@ -232,26 +232,6 @@ func TestSetRecordsReplacesRRsetOnly(t *testing.T) {
 	}
 }
 
-func TestSetRecordsFirstFailureIsAtomic(t *testing.T) {
-	s := newSim(t, "example.com")
-	p := newProvider(s)
-	p.Retry = api.NoRetry
-	s.PutRecord("example.com", alidnstest.Record{RR: "www", Type: "A", Value: "192.0.2.1", TTL: 600})
-	s.FailNext("UpdateDomainRecord", "DomainRecordLocked", 400)
-	_, err := p.SetRecords(ctx(t), "example.com.", []libdns.Record{libdns.Address{Name: "www", IP: netip.MustParseAddr("192.0.2.7")}})
-	// libdns.AtomicErr is a plain alias of error, so errors.As cannot
-	// tell; ErrZoneUnchanged can.
-	if !errors.Is(err, ErrZoneUnchanged) {
-		t.Fatalf("want an error matching ErrZoneUnchanged, got %T %v", err, err)
-	}
-	if recs := s.Records("example.com"); len(recs) != 1 || recs[0].Value != "192.0.2.1" {
-		t.Fatalf("zone changed: %+v", recs)
-	}
-	if !strings.Contains(err.Error(), "DomainRecordLocked") {
-		t.Fatalf("error lacks code: %v", err)
-	}
-}
-
 func TestGetRecordsPagesConcurrently(t *testing.T) {
 	s := newSim(t, "example.com")
 	for i := range 1234 {
@@ -391,53 +371,6 @@ func TestLineAppliesToWrites(t *testing.T) {
 	}
 	if r := s.Records("example.com"); len(r) != 1 || r[0].Line != "telecom" {
 		t.Fatalf("records %+v", r)
-	}
-}
-
-// A record created by an attempt whose answer was lost: the retry gets
-// DomainRecordDuplicate, which is resolved by a lookup.
-func TestConcurrentChallengesUnderFaults(t *testing.T) {
-	s := newSim(t, "example.com")
-	s.SetFaults(alidnstest.Faults{QPS: 200, WriteWindow: 2 * time.Millisecond, ErrorRate: 0.05, Seed: 7})
-	p := newProvider(s)
-	var wg sync.WaitGroup
-	errs := make(chan error, 50)
-	for i := range 50 {
-		wg.Go(func() {
-			rec := libdns.RR{Type: "TXT", Name: "_acme-challenge.same", Data: fmt.Sprintf("token-%d", i)}
-			got, err := p.AppendRecords(ctx(t), "example.com.", []libdns.Record{rec})
-			if err != nil {
-				errs <- err
-				return
-			}
-			if _, err := p.DeleteRecords(ctx(t), "example.com.", got); err != nil {
-				errs <- err
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if left := s.Records("example.com"); len(left) != 0 {
-		t.Fatalf("%d records left", len(left))
-	}
-	var lonf, throttled, injected int
-	for _, c := range s.Calls() {
-		switch c.Code {
-		case "LastOperationNotFinished":
-			lonf++
-		case "Throttling.User":
-			throttled++
-		case "InternalError", "ServiceUnavailable":
-			injected++
-		}
-	}
-	t.Logf("%d calls, %d LastOperationNotFinished, %d throttled, %d injected server errors", len(s.Calls()), lonf, throttled, injected)
-	// The test proves something only if faults were hit and survived.
-	if injected == 0 {
-		t.Fatalf("no injected server error was hit: the fault settings no longer exercise retries")
 	}
 }
 

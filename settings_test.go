@@ -45,9 +45,13 @@ func TestSettingsTableDrivesEverything(t *testing.T) {
 		} else if row.check != nil {
 			val = "https://alidns.example"
 		}
-		d := caddyfile.NewTestDispenser("alidns {\n" + row.key + " " + val + "\n}")
-		if err := p.UnmarshalCaddyfile(d); err != nil && !strings.Contains(err.Error(), "is set but") && !strings.Contains(err.Error(), "security_token is set without") {
+		// (credential options need their counterparts to be complete)
+		block := row.key + " " + val + "\n" + credentialCompanions[row.key]
+		d := caddyfile.NewTestDispenser("alidns {\n" + block + "}")
+		if err := p.UnmarshalCaddyfile(d); err != nil {
 			t.Errorf("subdirective %s: %v", row.key, err)
+		} else if row.text != nil && *row.text(p) != val {
+			t.Errorf("subdirective %s did not set its field", row.key)
 		}
 		// ...and a flag of the subcommands, which sets the same field.
 		if row.flag == "" {
@@ -68,4 +72,11 @@ func TestSettingsTableDrivesEverything(t *testing.T) {
 			t.Errorf("--%s did not set %s: %v", row.flag, row.key, *row.dur(o.Provider))
 		}
 	}
+}
+
+// credentialCompanions complete a credential option in a Caddyfile block.
+var credentialCompanions = map[string]string{
+	"access_key_id":     "access_key_secret other\n",
+	"access_key_secret": "access_key_id other\n",
+	"security_token":    "access_key_id other\naccess_key_secret other\n",
 }
