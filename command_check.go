@@ -161,21 +161,13 @@ func settingsStep(o commandOptions, r *report) *api.Client {
 	// Static keys are at hand; a dynamic source was fetched once by
 	// provision and is cached, so this makes no extra request.
 	if cred, err := p.creds.Credential(context.Background()); err == nil {
-		msg += ", AccessKey ID " + maskID(cred.AccessKeyID)
+		msg += ", " + describeKeyID(cred.AccessKeyID)
 		if cred.SecurityToken != "" {
 			msg += " with an STS security token"
 		}
 	}
 	r.ok("credentials", "%s", msg)
 	return c
-}
-
-// maskID shows enough of an AccessKey ID to tell keys apart.
-func maskID(id string) string {
-	if len(id) < 10 {
-		return "****"
-	}
-	return id[:4] + "…" + id[len(id)-3:]
 }
 
 // editionMinTTL is the minimum TTL an edition allows, as documented;

@@ -230,9 +230,9 @@ func TestCheckBadSettings(t *testing.T) {
 		p    *Provider
 		want string
 	}{
-		{&Provider{AccessKeyID: modKeyID, AccessKeySecret: modKeySecret, Endpoint: "ftp://x"}, `✗ settings       endpoint "ftp://x": scheme "ftp" is not supported`},
-		{&Provider{AccessKeyID: modKeyID}, "✗ settings       access_key_id is set but access_key_secret is empty"},
-		{&Provider{AccessKeyID: modKeyID, AccessKeySecret: "{env.T_ALIDNS_UNSET_SECRET}"}, "✗ settings       access_key_secret: evaluated placeholder {env.T_ALIDNS_UNSET_SECRET} is empty"},
+		{&Provider{AccessKeyID: modKeyID, AccessKeySecret: modKeySecret, Endpoint: "ftp://x"}, `✗ settings       give endpoint as https://host[:port], or remove it for the default: endpoint "ftp://x": scheme "ftp" is not supported`},
+		{&Provider{AccessKeyID: modKeyID}, "✗ settings       set access_key_secret, or remove access_key_id to use ALICLOUD_ACCESS_KEY/ALICLOUD_SECRET_KEY: access_key_id is set but access_key_secret is empty"},
+		{&Provider{AccessKeyID: modKeyID, AccessKeySecret: "{env.T_ALIDNS_UNSET_SECRET}"}, "✗ settings       set the variable in Caddy's environment (caddy run --envfile FILE, or Environment= in a systemd unit): access_key_secret: evaluated placeholder {env.T_ALIDNS_UNSET_SECRET} is empty"},
 	} {
 		out, err := checkWith(t, tc.p, "example.com", false)
 		if !errors.Is(err, errChecksFailed) {
