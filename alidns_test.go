@@ -476,6 +476,11 @@ func TestLogging(t *testing.T) {
 	if add.LoggerName != "dns.providers.alidns" {
 		t.Errorf("logger name %q", add.LoggerName)
 	}
+	// DeleteDomainRecord's request names only the record id; its line
+	// says what it deletes too, like every other call's (issue 15, 16).
+	info, _ := infoOf(created[0])
+	del := findEntry(t, calls, "action", "DeleteDomainRecord")
+	wantFields(t, del, zapcore.DebugLevel, map[string]any{"zone": "example.com", "name": "_acme-challenge.www", "type": "TXT", "record_id": info.RecordID})
 	failed := findEntry(t, calls, "action", "DescribeDomainRecords")
 	if msg, _ := failed.ContextMap()["error"].(string); !strings.Contains(msg, "SignatureDoesNotMatch") {
 		t.Errorf("failed call logged without its error: %v", failed.ContextMap())
