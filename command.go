@@ -224,24 +224,33 @@ func interruptible(cmd *cobra.Command) (context.Context, context.CancelFunc) {
 	if parent == nil {
 		parent = context.Background()
 	}
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
-	context.AfterFunc(ctx, func() {
-		if sig := signalled(ctx); sig != nil {
-			fmt.Fprintf(cmd.ErrOrStderr(), "%v: stopping; removing the test record if one was created (press Ctrl-C again to quit at once)\n", sig)
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		defer signal.Stop(ch)
+		select {
+		case sig := <-ch:
+			cause := &interruptedError{sig}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%v: stopping; removing the test record if one was created (press Ctrl-C again to quit at once)\n", cause)
+			cancel(cause)
+		case <-ctx.Done():
 		}
-		stop()
-	})
-	return ctx, stop
+	}()
+	return ctx, func() { cancel(nil) }
 }
 
-// signalled returns the signal that cancelled ctx (as signal.NotifyContext
-// reports it), or nil when ctx is live or ended otherwise.
+// interruptedError is the cause of a context cancelled by a signal.
+type interruptedError struct{ sig os.Signal }
+
+func (e *interruptedError) Error() string { return e.sig.String() + " signal received" }
+
+// signalled returns the signal that cancelled ctx, or nil when ctx is
+// live or ended otherwise.
 func signalled(ctx context.Context) error {
-	if ctx.Err() == nil {
-		return nil
-	}
-	if c := context.Cause(ctx); c != context.Canceled && c != context.DeadlineExceeded {
-		return c
+	var ie *interruptedError
+	if errors.As(context.Cause(ctx), &ie) {
+		return ie
 	}
 	return nil
 }
@@ -267,11 +276,11 @@ func interrupted(ctx context.Context, results []*checkResult) error {
 	}
 	switch {
 	case len(left) > 0:
-		return fmt.Errorf("%v: removing the test record failed; %s", cause, strings.Join(left, "; "))
+		return fmt.Errorf("%w: removing the test record failed; %s", cause, strings.Join(left, "; "))
 	case removed > 0:
-		return fmt.Errorf("%v: stopped; the test record was removed", cause)
+		return fmt.Errorf("%w: stopped; the test record was removed", cause)
 	}
-	return fmt.Errorf("%v: stopped before a test record was created; nothing to remove", cause)
+	return fmt.Errorf("%w: stopped before a test record was created; nothing to remove", cause)
 }
 
 func newCheckCommand() *cobra.Command {
