@@ -67,6 +67,9 @@ func (p *Provider) provision(logger *zap.Logger, repl *caddy.Replacer) error {
 	if err := p.checkSettings(s); err != nil {
 		return err
 	}
+	if err := checkEnvEndpoint(s, os.LookupEnv); err != nil {
+		return err
+	}
 	p.expanded = s
 	if _, err := p.setupLocked(os.LookupEnv); err != nil {
 		p.expanded = nil

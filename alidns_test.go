@@ -111,7 +111,7 @@ func TestProvisionPlaceholderErrors(t *testing.T) {
 		want []string
 	}{
 		{"unset env", &Provider{AccessKeyID: "{env.T_ALIDNS_UNSET}", AccessKeySecret: "{env.T_ALIDNS_SECRET}"},
-			[]string{"access_key_id", "{env.T_ALIDNS_UNSET} is empty", "set the environment variable", "--envfile"}},
+			[]string{"access_key_id", "{env.T_ALIDNS_UNSET} is empty", "set the variable in Caddy's environment", "--envfile"}},
 		{"empty env", &Provider{AccessKeyID: modKeyID, AccessKeySecret: "{env.T_ALIDNS_EMPTY}"},
 			[]string{"access_key_secret", "{env.T_ALIDNS_EMPTY} is empty"}},
 		{"missing file", &Provider{AccessKeyID: modKeyID, AccessKeySecret: "{file./nonexistent/alidns-secret}"},
@@ -161,20 +161,20 @@ func TestValidate(t *testing.T) {
 		{"ram role", &Provider{RAMRole: "caddy"}, ""},
 		{"id only", &Provider{AccessKeyID: "id"}, "access_key_id is set but access_key_secret is empty"},
 		{"secret only", &Provider{AccessKeySecret: "s"}, "access_key_secret is set but access_key_id is empty"},
-		{"token only", &Provider{SecurityToken: "t"}, "security_token is set without access_key_id"},
-		{"keys and role", &Provider{AccessKeyID: "id", AccessKeySecret: "s", RAMRole: "r"}, "access_key_id is set together with ram_role"},
-		{"keys and profile", &Provider{AccessKeyID: "id", AccessKeySecret: "s", Profile: "p"}, "together with profile"},
-		{"role and profile", &Provider{RAMRole: "r", Profile: "p"}, "ram_role and profile are both set"},
-		{"space in id", &Provider{AccessKeyID: "id x", AccessKeySecret: "s"}, "access_key_id contains white space"},
-		{"newline in secret", &Provider{AccessKeyID: "id", AccessKeySecret: "s\nx"}, "access_key_secret contains white space"},
+		{"token only", &Provider{SecurityToken: "t"}, "or remove security_token: security_token is set without them"},
+		{"keys and role", &Provider{AccessKeyID: "id", AccessKeySecret: "s", RAMRole: "r"}, "remove access_key_id or ram_role"},
+		{"keys and profile", &Provider{AccessKeyID: "id", AccessKeySecret: "s", Profile: "p"}, "remove access_key_id or profile"},
+		{"role and profile", &Provider{RAMRole: "r", Profile: "p"}, "remove ram_role or profile"},
+		{"space in id", &Provider{AccessKeyID: "id x", AccessKeySecret: "s"}, "remove the white space from access_key_id"},
+		{"newline in secret", &Provider{AccessKeyID: "id", AccessKeySecret: "s\nx"}, "remove the white space from access_key_secret"},
 		{"endpoint scheme", &Provider{Endpoint: "ftp://alidns.aliyuncs.com"}, `scheme "ftp" is not supported`},
 		{"endpoint path", &Provider{Endpoint: "https://alidns.aliyuncs.com/api"}, "must be only scheme://host[:port]"},
 		{"endpoint port", &Provider{Endpoint: "https://alidns.aliyuncs.com:99999"}, "invalid port"},
-		{"negative ttl", &Provider{TTL: caddy.Duration(-time.Second)}, "ttl -1s is negative"},
+		{"negative ttl", &Provider{TTL: caddy.Duration(-time.Second)}, "remove ttl to use the default of 600 s, or set a value between 1 s and 86400 s: ttl -1s is negative"},
 		{"oversize ttl", &Provider{TTL: caddy.Duration(25 * time.Hour)}, "above AliDNS's maximum of 86400 s"},
 		{"nanosecond ttl", &Provider{TTL: 600}, `write "600s"`},
 		{"fractional ttl", &Provider{TTL: caddy.Duration(1500 * time.Millisecond)}, "not a whole number of seconds"},
-		{"negative timeout", &Provider{HTTPTimeout: caddy.Duration(-time.Second)}, "http_timeout -1s is negative"},
+		{"negative timeout", &Provider{HTTPTimeout: caddy.Duration(-time.Second)}, "remove http_timeout to use the default of 10s, or set a positive duration such as 10s: http_timeout -1s is negative"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.p.Validate()
@@ -476,6 +476,11 @@ func TestLogging(t *testing.T) {
 	if add.LoggerName != "dns.providers.alidns" {
 		t.Errorf("logger name %q", add.LoggerName)
 	}
+	// DeleteDomainRecord's request names only the record id; its line
+	// says what it deletes too, like every other call's (issue 15, 16).
+	info, _ := infoOf(created[0])
+	del := findEntry(t, calls, "action", "DeleteDomainRecord")
+	wantFields(t, del, zapcore.DebugLevel, map[string]any{"zone": "example.com", "name": "_acme-challenge.www", "type": "TXT", "record_id": info.RecordID})
 	failed := findEntry(t, calls, "action", "DescribeDomainRecords")
 	if msg, _ := failed.ContextMap()["error"].(string); !strings.Contains(msg, "SignatureDoesNotMatch") {
 		t.Errorf("failed call logged without its error: %v", failed.ContextMap())

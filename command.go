@@ -6,6 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -79,6 +84,9 @@ type commandOptions struct {
 	// Logger receives the provider's logs (API calls at debug level);
 	// nil discards them.
 	Logger *zap.Logger
+	// ConfigFile is the config the provider's settings were read from
+	// (--config); empty when they come from the command line.
+	ConfigFile string
 }
 
 // checkOptions are the settings of caddy alidns check.
@@ -102,7 +110,16 @@ type checkOptions struct {
 	ParentServers []string
 	// Source names where the settings came from (--config), for the report.
 	Source string
+	// Timeout bounds the check of one name (0: the propagation timeout
+	// plus defaultCheckSlack). With --config every name gets its own, so
+	// a slow name does not starve the next ones.
+	Timeout time.Duration
 }
+
+// defaultCheckSlack is the time a check gets beyond its propagation
+// timeout when --timeout is not given: for the steps before the wait and
+// for deleting the test record after it.
+const defaultCheckSlack = time.Minute
 
 // errChecksFailed is returned when a check reported a failure; the
 // report already says what went wrong.
@@ -118,12 +135,14 @@ type commandFlags struct {
 	debug    bool
 }
 
-func (f *commandFlags) register(fs *pflag.FlagSet) {
+// register adds the flags; the options named in skip get none (they do
+// nothing for that command).
+func (f *commandFlags) register(fs *pflag.FlagSet, timeout time.Duration, timeoutUsage string, skip ...string) {
 	fs.StringSliceVar(&f.envFiles, "envfile", nil, "environment file(s) of KEY=VALUE lines to load first (like caddy run --envfile)")
 	f.text = make(map[string]*string)
 	f.durs = make(map[string]*durationValue)
 	for _, row := range settingsTable {
-		if row.flag == "" {
+		if row.flag == "" || slices.Contains(skip, row.key) {
 			continue
 		}
 		usage := fmt.Sprintf("%s (Caddyfile: %s)", row.usage, row.key)
@@ -135,7 +154,7 @@ func (f *commandFlags) register(fs *pflag.FlagSet) {
 		f.durs[row.key] = v
 		fs.Var(v, row.flag, usage)
 	}
-	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "time limit of the whole command")
+	fs.DurationVar(&f.timeout, "timeout", timeout, timeoutUsage)
 	fs.BoolVar(&f.debug, "debug", false, "log every API call (action, zone, request id, duration) to stderr")
 }
 
@@ -196,6 +215,74 @@ func (f *commandFlags) context(cmd *cobra.Command) (context.Context, context.Can
 	return context.WithCancel(ctx)
 }
 
+// interruptible returns the command's context, cancelled by SIGINT or
+// SIGTERM, so that caddy alidns check can still delete its test record
+// when it is stopped. After the first signal the default handling is
+// back: a second Ctrl-C ends the process at once.
+func interruptible(cmd *cobra.Command) (context.Context, context.CancelFunc) {
+	parent := cmd.Context()
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		defer signal.Stop(ch)
+		select {
+		case sig := <-ch:
+			cause := &interruptedError{sig}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%v: stopping; removing the test record if one was created (press Ctrl-C again to quit at once)\n", cause)
+			cancel(cause)
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(nil) }
+}
+
+// interruptedError is the cause of a context cancelled by a signal.
+type interruptedError struct{ sig os.Signal }
+
+func (e *interruptedError) Error() string { return e.sig.String() + " signal received" }
+
+// signalled returns the signal that cancelled ctx, or nil when ctx is
+// live or ended otherwise.
+func signalled(ctx context.Context) error {
+	var ie *interruptedError
+	if errors.As(context.Cause(ctx), &ie) {
+		return ie
+	}
+	return nil
+}
+
+// interrupted is the command's error after a signal stopped it (nil when
+// none did): the process exits non-zero, saying what became of the test
+// records.
+func interrupted(ctx context.Context, results []*checkResult) error {
+	cause := signalled(ctx)
+	if cause == nil {
+		return nil
+	}
+	var removed int
+	var left []string
+	for _, res := range results {
+		switch t := res.TestRecord; {
+		case t == nil:
+		case t.Left != "":
+			left = append(left, t.describe())
+		default:
+			removed++
+		}
+	}
+	switch {
+	case len(left) > 0:
+		return fmt.Errorf("%w: removing the test record failed; %s", cause, strings.Join(left, "; "))
+	case removed > 0:
+		return fmt.Errorf("%w: stopped; the test record was removed", cause)
+	}
+	return fmt.Errorf("%w: stopped before a test record was created; nothing to remove", cause)
+}
+
 func newCheckCommand() *cobra.Command {
 	var f commandFlags
 	var readOnly, asJSON bool
@@ -211,8 +298,10 @@ _acme-challenge.<domain> as Caddy does (the SOA in DNS, through the resolvers
 Caddy uses) and in the AliDNS account, checks that public DNS delegates the
 zone to AliDNS's name servers, creates a test TXT record, waits until the
 zone's name servers and the resolvers answer it (with the time each took),
-and deletes it. Lookups the RAM policy denies are warnings naming the
-action; creating and deleting the record is the proof.
+and deletes it: also when the wait fails, --timeout runs out or Ctrl-C
+stops the command (which then exits 1 saying whether the record was
+removed). Lookups the RAM policy denies are warnings naming the action;
+creating and deleting the record is the proof.
 
 With --config, the config Caddy will load (caddy run --config FILE
 --adapter NAME) is read, and every dns.providers.alidns in it (in a site's
@@ -238,14 +327,15 @@ failed (Caddy would not get a certificate) or the command could not run.`,
 			if err != nil {
 				return err
 			}
-			ctx, cancel := f.context(cmd)
-			defer cancel()
+			ctx, stop := interruptible(cmd)
+			defer stop()
 			out := cmd.OutOrStdout()
 			text := out
 			if asJSON {
 				text = io.Discard
 			}
-			co := checkOptions{commandOptions: o, ReadOnly: readOnly, Resolvers: resolvers, PropagationTimeout: propagationTimeout, Authoritative: authoritative, ParentServers: parentServers}
+			co := checkOptions{commandOptions: o, ReadOnly: readOnly, Resolvers: resolvers, PropagationTimeout: propagationTimeout,
+				Authoritative: authoritative, ParentServers: parentServers, Timeout: f.timeout}
 			var results []*checkResult
 			if configFile != "" {
 				only := ""
@@ -268,6 +358,9 @@ failed (Caddy would not get a certificate) or the command could not run.`,
 					err = jerr
 				}
 			}
+			if ierr := interrupted(ctx, results); ierr != nil {
+				return ierr
+			}
 			if errors.Is(err, errChecksFailed) {
 				// The report says what failed; exit non-zero quietly.
 				cmd.SilenceErrors = true
@@ -275,7 +368,7 @@ failed (Caddy would not get a certificate) or the command could not run.`,
 			return err
 		},
 	}
-	f.register(cmd.Flags())
+	f.register(cmd.Flags(), 0, "time limit of the check of each name (default: its propagation timeout + 1m)")
 	fs := cmd.Flags()
 	fs.BoolVar(&readOnly, "read-only", false, "do not create the test TXT record; only read")
 	fs.StringVar(&configFile, "config", "", "the Caddy config to check every dns.providers.alidns of (as caddy run --config)")
@@ -310,6 +403,7 @@ func newZonesCommand() *cobra.Command {
 			return err
 		},
 	}
-	f.register(cmd.Flags())
+	// line and ttl only concern records written, which zones never does.
+	f.register(cmd.Flags(), 2*time.Minute, "time limit of the whole command", "line", "ttl")
 	return cmd
 }

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/libdns/libdns"
 
 	"github.com/caddy-alidns/alidns/internal/api"
 )
@@ -27,6 +26,26 @@ type report struct {
 	failed int
 	warned int
 	steps  []reportStep
+	// ctx is the check's context and timeout its time limit: an error
+	// after ctx ended is blamed on them, not on the endpoint.
+	ctx     context.Context
+	timeout time.Duration
+}
+
+// defaultPropagationTimeout is certmagic's propagation timeout when the
+// config sets none.
+const defaultPropagationTimeout = 2 * time.Minute
+
+// propagationTimeout is how long Caddy waits for the record to be visible
+// with the propagation_timeout setting d (0: the default; -1: no wait).
+func propagationTimeout(d time.Duration) time.Duration {
+	switch {
+	case d < 0:
+		return 0
+	case d == 0:
+		return defaultPropagationTimeout
+	}
+	return d
 }
 
 // reportStep is one line of the report with its details, for --json.
@@ -82,11 +101,25 @@ func (r *report) apiDetails(err error, what string) {
 	var e *api.Error
 	if !errors.As(err, &e) {
 		r.detail("error: %v", err)
-		if errors.Is(err, context.DeadlineExceeded) {
-			r.detail("what to do: check that the endpoint is reachable from here (proxy: HTTPS_PROXY), or raise --timeout")
+		switch {
+		case r.ctx != nil && r.ctx.Err() != nil && signalled(r.ctx) == nil:
+			r.detail("what to do: the check's time limit (%s) ran out during this step: raise --timeout", r.timeout)
+		case errors.Is(err, context.DeadlineExceeded):
+			r.detail("what to do: check that the endpoint is reachable from here (proxy: HTTPS_PROXY), or raise http_timeout")
 		}
 		return
 	}
+	defer func() {
+		// What the provider added after the API's answer (a lost answer
+		// settled, or not): the report must not lose it.
+		full := err.Error()
+		if i := strings.Index(full, e.Error()); i >= 0 {
+			rest := strings.Replace(full[i+len(e.Error()):], "("+api.ErrOutcomeUnknown.Error()+")", api.ErrOutcomeUnknown.Error(), 1)
+			if rest = strings.TrimLeft(rest, "; "); rest != "" {
+				r.detail("then: %s", rest)
+			}
+		}
+	}()
 	if e.Code != "" {
 		r.detail("error code: %s (HTTP %d)", e.Code, e.HTTPStatus)
 	} else {
@@ -133,9 +166,15 @@ func settingsStep(o commandOptions, r *report) *api.Client {
 		return nil
 	}
 	endpoint, from := endpointOf(s["endpoint"], os.LookupEnv)
+	// The endpoint is set where the other settings are: in the config
+	// given with --config, or on the command line.
+	where, setIt := "--endpoint", func(v string) string { return "--endpoint " + v }
+	if o.ConfigFile != "" {
+		where, setIt = "endpoint in "+o.ConfigFile, func(v string) string { return "endpoint " + v + " in " + o.ConfigFile }
+	}
 	switch from {
 	case "endpoint":
-		from = "from --endpoint"
+		from = "from " + where
 	case envEndpoint:
 		from = "from " + envEndpoint
 	}
@@ -145,7 +184,7 @@ func settingsStep(o commandOptions, r *report) *api.Client {
 	}
 	r.ok("settings", "endpoint %s (%s), line %s", api.RedactEndpoint(endpoint), from, line)
 	if s["region_id"] != "" {
-		r.detail("region_id %s does not select the endpoint; --endpoint %s would", s["region_id"], api.RegionalEndpoint(s["region_id"]))
+		r.detail("region_id %s does not select the endpoint; to use that region's, set %s", s["region_id"], setIt(api.RegionalEndpoint(s["region_id"])))
 	}
 	if err := p.provision(o.Logger, caddy.NewReplacer()); err != nil {
 		r.fail("credentials", "none usable")
@@ -161,21 +200,13 @@ func settingsStep(o commandOptions, r *report) *api.Client {
 	// Static keys are at hand; a dynamic source was fetched once by
 	// provision and is cached, so this makes no extra request.
 	if cred, err := p.creds.Credential(context.Background()); err == nil {
-		msg += ", AccessKey ID " + maskID(cred.AccessKeyID)
+		msg += ", " + describeKeyID(cred.AccessKeyID)
 		if cred.SecurityToken != "" {
 			msg += " with an STS security token"
 		}
 	}
 	r.ok("credentials", "%s", msg)
 	return c
-}
-
-// maskID shows enough of an AccessKey ID to tell keys apart.
-func maskID(id string) string {
-	if len(id) < 10 {
-		return "****"
-	}
-	return id[:4] + "…" + id[len(id)-3:]
 }
 
 // editionMinTTL is the minimum TTL an edition allows, as documented;
@@ -239,17 +270,20 @@ func runCheck(ctx context.Context, o checkOptions, w io.Writer) error {
 
 // checkResult is the machine-readable result of one check (--json).
 type checkResult struct {
-	Domain     string        `json:"domain"`
-	Source     string        `json:"source,omitempty"` // where the settings came from (--config)
-	Passed     bool          `json:"passed"`
-	Failed     int           `json:"failed"`
-	Warnings   int           `json:"warnings"`
-	Steps      []reportStep  `json:"steps"`
-	Visibility []visibility  `json:"visibility,omitempty"`
-	Resolvers  []string      `json:"resolvers,omitempty"`
-	Zone       string        `json:"zone,omitempty"`
-	NameServer []string      `json:"name_servers,omitempty"`
-	Elapsed    time.Duration `json:"elapsed_ns"`
+	Domain     string       `json:"domain"`
+	Source     string       `json:"source,omitempty"` // where the settings came from (--config)
+	Passed     bool         `json:"passed"`
+	Failed     int          `json:"failed"`
+	Warnings   int          `json:"warnings"`
+	Steps      []reportStep `json:"steps"`
+	Visibility []visibility `json:"visibility,omitempty"`
+	Resolvers  []string     `json:"resolvers,omitempty"`
+	Zone       string       `json:"zone,omitempty"`
+	NameServer []string     `json:"name_servers,omitempty"`
+	// TestRecord is the test record created (or whose add may have been
+	// applied), with whether it is left in the zone.
+	TestRecord *testRecordOutcome `json:"test_record,omitempty"`
+	Elapsed    time.Duration      `json:"elapsed_ns"`
 }
 
 func runCheckReport(ctx context.Context, o checkOptions, w io.Writer) (*checkResult, error) {
@@ -261,7 +295,13 @@ func runCheckReport(ctx context.Context, o checkOptions, w io.Writer) (*checkRes
 	if err != nil {
 		return nil, err
 	}
-	k := &checkRun{o: o, r: &report{w: w}, res: &checkResult{Domain: o.Domain, Source: o.Source}, domain: domain}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = propagationTimeout(o.PropagationTimeout) + defaultCheckSlack
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	k := &checkRun{o: o, r: &report{w: w, ctx: ctx, timeout: timeout}, res: &checkResult{Domain: o.Domain, Source: o.Source}, domain: domain}
 	k.fqdn = "_acme-challenge." + domain
 	k.fqdnASCII = asciiName(k.fqdn)
 	for _, rs := range o.Resolvers {
@@ -276,7 +316,11 @@ func runCheckReport(ctx context.Context, o checkOptions, w io.Writer) (*checkRes
 	fmt.Fprintf(w, "Checking AliDNS for %s (challenge record %s)\n", o.Domain, k.fqdnASCII)
 	defer func() {
 		r, res := k.r, k.res
-		summary(r, o, w)
+		stopped := signalled(ctx) != nil
+		if stopped {
+			r.fail("stopped", "%s: the check did not complete", stopReason(ctx))
+		}
+		summary(r, o, w, stopped)
 		res.Failed, res.Warnings, res.Passed, res.Steps = r.failed, r.warned, r.failed == 0, r.steps
 		res.Elapsed = time.Since(start)
 	}()
@@ -289,9 +333,16 @@ func runCheckReport(ctx context.Context, o checkOptions, w io.Writer) (*checkRes
 			return k.res, errChecksFailed
 		}
 	}
-	if o.ReadOnly {
+	switch {
+	case o.ReadOnly:
 		k.r.skip("create TXT", "skipped (--read-only)")
 		k.r.skip("delete TXT", "skipped (--read-only)")
+		return k.res, result(k.r)
+	case k.zoneFailed:
+		// The record would go to a zone Caddy does not write to: it would
+		// prove nothing, and only add a record to clean up.
+		k.r.skip("create TXT", "not created: Caddy writes the challenge to %s, which this account does not hold (see DNS zone above)", asciiName(k.dnsZone))
+		k.r.skip("delete TXT", "skipped: nothing was created")
 		return k.res, result(k.r)
 	}
 	k.testRecordStep(ctx)
@@ -317,6 +368,7 @@ type checkRun struct {
 	probed, denied bool
 	dnsZone        string   // the zone per DNS (Unicode)
 	candidates     []string // zones to try the test record in
+	zoneFailed     bool     // DNS names another zone than the hosted one
 }
 
 // zonesStep lists the account's zones; a RAM policy without
@@ -401,6 +453,7 @@ func (k *checkRun) hostedZoneStep(ctx context.Context) bool {
 		k.reportHostedZone(zname)
 	}
 	if k.dnsZone != "" && k.dnsZone != zname {
+		k.zoneFailed = true
 		r.fail("DNS zone", "DNS says %s is in zone %s, but this AliDNS account holds it in zone %s: Caddy writes the challenge to %s", k.fqdnASCII, asciiName(k.dnsZone), asciiName(zname), asciiName(k.dnsZone))
 		if strings.HasSuffix(k.dnsZone, "."+zname) {
 			r.detail("%s is a child zone delegated to other name servers: host it in AliDNS too (and use it), or remove its delegation (NS records in %s)", asciiName(k.dnsZone), asciiName(zname))
@@ -432,7 +485,7 @@ func (k *checkRun) reportHostedZone(zname string) {
 	}
 	k.r.ok("hosted zone", "%s", msg)
 	if k.listErr == nil {
-		relatedZones(k.r, k.domain, zname, k.zones)
+		relatedZones(k.r, k.domain, zname, k.dnsZone, k.zones)
 	}
 }
 
@@ -460,31 +513,20 @@ func (k *checkRun) existingStep(ctx context.Context) bool {
 		r.warn("existing", "cannot read the records at %s (DescribeSubDomainRecords)", k.fqdn)
 		r.apiDetails(err, "the module needs it to delete challenge records it did not create in the same run, e.g. after a restart, and for SetRecords")
 	default:
-		reportExisting(r, k.fqdn, k.existing)
-	}
-	return true
-}
-
-// testRecordStep creates the test TXT record, checks that DNS shows it
-// and deletes it.
-func (k *checkRun) testRecordStep(ctx context.Context) {
-	p := k.o.Provider
-	zname, created, value := createTest(ctx, p, k.r, k.candidates, k.fqdn)
-	if created == nil {
-		return
-	}
-	if k.zone == nil {
-		k.res.Zone = asciiName(zname)
-		if !k.noDNS {
-			k.res.NameServer = delegationStep(ctx, k.r, k.o, k.resolvers, k.res.Zone, nil)
+		var own, others []apiRecord
+		for _, rec := range k.existing {
+			if strings.EqualFold(rec.Type, "TXT") && isTestValue(rec.Value) {
+				own = append(own, rec)
+			} else {
+				others = append(others, rec)
+			}
+		}
+		reportExisting(r, k.fqdn, others)
+		if len(own) > 0 {
+			k.removeLeftovers(ctx, own)
 		}
 	}
-	if k.noDNS && len(k.o.Authoritative) == 0 {
-		k.r.skip("visibility", "no resolvers: not checked")
-	} else {
-		k.res.Visibility = visibilityStep(ctx, k.r, k.o, k.resolvers, k.res.NameServer, k.fqdnASCII, value)
-	}
-	deleteTest(ctx, p, k.r, zname, created, value)
+	return true
 }
 
 // isForbidden reports whether err is an access denial.
@@ -557,14 +599,11 @@ func trimDots(names []string) []string {
 // servers and through the resolvers Caddy will use, and reports when each
 // saw it against Caddy's propagation_timeout.
 func visibilityStep(ctx context.Context, r *report, o checkOptions, resolvers, ns []string, fqdn, value string) []visibility {
-	timeout := o.PropagationTimeout
-	if timeout < 0 {
+	if o.PropagationTimeout < 0 {
 		r.skip("visibility", "skipped: propagation_timeout -1 turns Caddy's propagation check off")
 		return nil
 	}
-	if timeout == 0 {
-		timeout = 2 * time.Minute // certmagic's default
-	}
+	timeout := propagationTimeout(o.PropagationTimeout)
 	servers := map[string]string{}
 	auth := o.Authoritative
 	if len(auth) == 0 && len(ns) > 0 {
@@ -590,18 +629,30 @@ func visibilityStep(ctx context.Context, r *report, o checkOptions, resolvers, n
 		r.warn("visibility", "no resolver or name server to ask")
 		return nil
 	}
-	vis := waitVisible(ctx, servers, fqdn, value, timeout)
+	budget, cut := waitBudget(ctx, timeout)
+	if budget <= 0 {
+		r.fail("visibility", "not checked: the check's time limit (%s) leaves no time to wait for the test record", r.timeout)
+		r.detail("what to do: raise --timeout above propagation_timeout (%s)", timeout)
+		return nil
+	}
+	vis := waitVisible(ctx, servers, fqdn, value, budget)
+	stopped := ctx.Err() != nil
 	for _, v := range vis {
 		switch {
 		case v.Seen:
 			r.ok("visibility", "%s %s answers the test record after %s", v.Kind, v.Server, v.After.Round(10*time.Microsecond))
+		case stopped:
+			r.skip("visibility", "%s %s: not seen when the wait ended after %s: %s", v.Kind, v.Server, v.After.Round(time.Millisecond), stopReason(ctx))
+		case cut:
+			r.fail("visibility", "%s %s did not answer the test record within %s, the wait cut short of propagation_timeout %s to leave time for deleting the test record", v.Kind, v.Server, budget.Round(time.Millisecond), timeout)
+			r.detail("what to do: raise --timeout (now %s) so that the whole propagation_timeout fits; the other steps and the deletion need about a minute", r.timeout)
 		case v.Kind == "authoritative":
 			r.fail("visibility", "authoritative server %s did not answer the test record within %s", v.Server, timeout)
 		default:
 			r.fail("visibility", "resolver %s did not see the test record within %s (Caddy's propagation_timeout): Caddy would give up", v.Server, timeout)
 			r.detail("what to do: remove resolvers so that Caddy asks the zone's AliDNS name servers directly, or list those name servers as resolvers (a recursive resolver may answer from its cache), or raise propagation_timeout")
 		}
-		if v.Err != "" && !v.Seen {
+		if v.Err != "" && !v.Seen && !stopped {
 			r.detail("last error: %s", v.Err)
 		}
 	}
@@ -618,8 +669,10 @@ func result(r *report) error {
 	return nil
 }
 
-func summary(r *report, o checkOptions, w io.Writer) {
+func summary(r *report, o checkOptions, w io.Writer, stopped bool) {
 	switch {
+	case stopped:
+		fmt.Fprintf(w, "Stopped before the check of %s completed (%d check(s) failed).\n", o.Domain, r.failed-1)
 	case r.failed > 0:
 		fmt.Fprintf(w, "%d check(s) failed: Caddy could not get a certificate for %s through AliDNS with these settings.\n", r.failed, o.Domain)
 	case o.ReadOnly:
@@ -646,8 +699,8 @@ func findZone(fqdn string, zones []hostedZone) *hostedZone {
 // relatedZones notes other hosted zones that affect where records for
 // the domain go: parents of the zone found (Caddy follows the public
 // DNS delegation, not AliDNS), and sub-domains of the domain hosted as
-// zones of their own.
-func relatedZones(r *report, domain, zone string, zones []hostedZone) {
+// zones of their own. dnsZone is the zone DNS names ("" when unknown).
+func relatedZones(r *report, domain, zone, dnsZone string, zones []hostedZone) {
 	var parents, children []string
 	for _, z := range zones {
 		a := unicodeName(z.ascii())
@@ -661,11 +714,19 @@ func relatedZones(r *report, domain, zone string, zones []hostedZone) {
 	}
 	sort.Strings(parents)
 	sort.Strings(children)
-	if len(parents) > 0 {
+	switch {
+	case len(parents) == 0:
+	case dnsZone == zone:
+		// DNS already shows the delegation: the sub-zone is the one used.
+		r.ok("sub-zone", "%s is hosted as its own zone, and so is its parent %s; DNS delegates %s, so Caddy writes the challenge there", zone, strings.Join(parents, ", "), zone)
+	case dnsZone == "":
 		r.warn("sub-zone", "%s is hosted as its own zone, and so is its parent %s", zone, strings.Join(parents, ", "))
-		r.detail("Caddy writes the challenge record to the zone that public DNS names in the SOA answer for %s;", "_acme-challenge."+domain)
-		r.detail("unless the parent zone delegates %s (NS records for it in the parent zone), that is the parent", zone)
-		r.detail("and the record written to %s is never seen: delegate it, or delete the zone you do not use", zone)
+		r.detail("Caddy writes the challenge record to the zone that public DNS names in the SOA answer for %s:", "_acme-challenge."+domain)
+		r.detail("unless the parent zone delegates %s (NS records for it in the parent zone), that is the parent,", zone)
+		r.detail("and a record written to %s is not seen: delegate it, or delete the zone you do not use", zone)
+	default:
+		// The DNS zone step names the zone DNS uses and fails.
+		r.warn("sub-zone", "%s is hosted as its own zone, and so is its parent %s", zone, strings.Join(parents, ", "))
 	}
 	if len(children) > 0 {
 		r.ok("sub-zones", "hosted as zones of their own: %s; names under them (e.g. *.%s) go to those zones", strings.Join(children, ", "), children[0])
@@ -730,64 +791,6 @@ func reportExisting(r *report, fqdn string, recs []apiRecord) {
 	}
 	if len(other) > 0 {
 		r.detail("also %d record(s) of other types at that name", len(other))
-	}
-}
-
-// createTest creates the test TXT record at the challenge name through
-// the provider's own method, as certmagic does, in the first of the
-// candidate zones that AliDNS accepts. It returns the zone and the record,
-// or a nil record after reporting the failure.
-func createTest(ctx context.Context, p *Provider, r *report, candidates []string, fqdn string) (string, []libdns.Record, string) {
-	value := "caddy-alidns-check-" + randomHex(8) + "-safe-to-delete"
-	var err error
-	for _, zone := range candidates {
-		rr, rerr := relativeName(fqdn+".", zone)
-		if rerr != nil {
-			continue
-		}
-		var created []libdns.Record
-		created, err = p.AppendRecords(ctx, zone+".", []libdns.Record{libdns.RR{Type: "TXT", Name: rr, Data: value}})
-		if api.HasCode(err, zoneNotHostedCodes...) && len(candidates) > 1 {
-			continue
-		}
-		if err == nil && len(created) != 1 {
-			err = fmt.Errorf("AppendRecords returned %d records, want 1", len(created))
-		}
-		if err != nil {
-			break
-		}
-		id := "?"
-		if info, ok := infoOf(created[0]); ok {
-			id = info.RecordID
-		}
-		r.ok("create TXT", "created record %s at %s in zone %s, TTL %d s, value %q", id, asciiName(fqdn), asciiName(zone), int64(created[0].RR().TTL/time.Second), value)
-		return zone, created, value
-	}
-	if err == nil {
-		err = fmt.Errorf("no zone of this account holds %s (tried %s)", fqdn, strings.Join(candidates, ", "))
-	}
-	r.fail("create TXT", "cannot create a TXT record at %s", fqdn)
-	r.apiDetails(err, "the module adds the challenge record with it")
-	r.skip("delete TXT", "skipped: nothing was created")
-	return "", nil, ""
-}
-
-// deleteTest deletes the test record, as certmagic does after a challenge.
-func deleteTest(ctx context.Context, p *Provider, r *report, zone string, created []libdns.Record, value string) {
-	id := "?"
-	if info, ok := infoOf(created[0]); ok {
-		id = info.RecordID
-	}
-	deleted, err := p.DeleteRecords(ctx, zone+".", created)
-	switch {
-	case err != nil:
-		r.fail("delete TXT", "cannot delete the test record %s", id)
-		r.apiDetails(err, "the module deletes the challenge record with it")
-		r.detail("the test record is left in zone %s: delete record %s (value %q) in the AliDNS console", zone, id, value)
-	case len(deleted) != 1:
-		r.fail("delete TXT", "the test record %s was not found when deleting it; check the zone in the AliDNS console", id)
-	default:
-		r.ok("delete TXT", "deleted record %s", id)
 	}
 }
 

@@ -193,6 +193,7 @@ func certNames(subjects []string) []string {
 // runConfigCheck checks every dns.providers.alidns of a config for every
 // name it serves, with the config's provider settings, resolvers and
 // propagation settings. only, if set, restricts the names to that one.
+// Each name's check has its own time limit (o.Timeout).
 func runConfigCheck(ctx context.Context, o checkOptions, configFile, adapter, only string, w io.Writer) ([]*checkResult, error) {
 	uses, err := configUses(configFile, adapter)
 	if err != nil {
@@ -210,6 +211,10 @@ func runConfigCheck(ctx context.Context, o checkOptions, configFile, adapter, on
 			continue
 		}
 		for _, name := range names {
+			if ctx.Err() != nil {
+				// Interrupted: the names left are not checked.
+				break
+			}
 			p := new(Provider)
 			if err := json.Unmarshal(u.Provider, p); err != nil {
 				return results, fmt.Errorf("%s: reading the provider settings: %w", u.Where, err)
@@ -217,7 +222,7 @@ func runConfigCheck(ctx context.Context, o checkOptions, configFile, adapter, on
 			p.HTTPClient, p.Retry = o.Provider.HTTPClient, o.Provider.Retry
 			co := o
 			co.Provider = p
-			co.Domain, co.Source = name, configFile+": "+u.Where
+			co.Domain, co.Source, co.ConfigFile = name, configFile+": "+u.Where, configFile
 			co.Resolvers, co.PropagationDelay = u.Resolvers, u.PropagationDelay
 			if len(o.Resolvers) > 0 { // the command line wins
 				co.Resolvers = o.Resolvers

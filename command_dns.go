@@ -53,11 +53,29 @@ func query(ctx context.Context, server, name string, qtype uint16, recurse bool)
 	m.RecursionDesired = recurse
 	m.SetEdns0(1232, false)
 	c := &dns.Client{Timeout: 3 * time.Second}
-	in, _, err := c.ExchangeContext(ctx, m, server)
+	in, err := exchange(ctx, c, m, server)
 	if err == nil && in.Truncated {
 		c.Net = "tcp"
-		in, _, err = c.ExchangeContext(ctx, m, server)
+		in, err = exchange(ctx, c, m, server)
 	}
+	return in, err
+}
+
+// exchange is c.ExchangeContext ended at once when ctx is cancelled (the
+// dns package heeds only a context's deadline), so that Ctrl-C stops the
+// visibility wait without waiting out a query to a silent server.
+func exchange(ctx context.Context, c *dns.Client, m *dns.Msg, server string) (*dns.Msg, error) {
+	conn, err := c.DialContext(ctx, server)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	defer stop()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	in, _, err := c.ExchangeWithConnContext(ctx, m, conn)
 	return in, err
 }
 

@@ -230,9 +230,9 @@ func TestCheckBadSettings(t *testing.T) {
 		p    *Provider
 		want string
 	}{
-		{&Provider{AccessKeyID: modKeyID, AccessKeySecret: modKeySecret, Endpoint: "ftp://x"}, `✗ settings       endpoint "ftp://x": scheme "ftp" is not supported`},
-		{&Provider{AccessKeyID: modKeyID}, "✗ settings       access_key_id is set but access_key_secret is empty"},
-		{&Provider{AccessKeyID: modKeyID, AccessKeySecret: "{env.T_ALIDNS_UNSET_SECRET}"}, "✗ settings       access_key_secret: evaluated placeholder {env.T_ALIDNS_UNSET_SECRET} is empty"},
+		{&Provider{AccessKeyID: modKeyID, AccessKeySecret: modKeySecret, Endpoint: "ftp://x"}, `✗ settings       give endpoint as https://host[:port], or remove it for the default: endpoint "ftp://x": scheme "ftp" is not supported`},
+		{&Provider{AccessKeyID: modKeyID}, "✗ settings       set access_key_secret, or remove access_key_id to use ALICLOUD_ACCESS_KEY/ALICLOUD_SECRET_KEY: access_key_id is set but access_key_secret is empty"},
+		{&Provider{AccessKeyID: modKeyID, AccessKeySecret: "{env.T_ALIDNS_UNSET_SECRET}"}, "✗ settings       set the variable in Caddy's environment (caddy run --envfile FILE, or Environment= in a systemd unit): access_key_secret: evaluated placeholder {env.T_ALIDNS_UNSET_SECRET} is empty"},
 	} {
 		out, err := checkWith(t, tc.p, "example.com", false)
 		if !errors.Is(err, errChecksFailed) {
@@ -427,5 +427,70 @@ T_TWICE=2
 	writeFile(t, bad, "K= secretvalue\n")
 	if _, err := loadEnvFile(bad); err == nil || strings.Contains(err.Error(), "secretvalue") {
 		t.Errorf("whitespace before value: %v", err)
+	}
+}
+
+// check says where the endpoint came from, and its region_id hint tells a
+// --config user to set endpoint in that config, not a flag (issue 15, 16).
+func TestCheckConfigNamesWhereSettingsAreSet(t *testing.T) {
+	isolateCredentialEnv(t)
+	s := moduleSim(t)
+	t.Setenv("ALICLOUD_ACCESS_KEY", modKeyID)
+	t.Setenv("ALICLOUD_SECRET_KEY", modKeySecret)
+	caddyfile := filepath.Join(t.TempDir(), "Caddyfile")
+	writeFile(t, caddyfile, "{\n\tacme_dns alidns {\n\t\tendpoint "+s.URL+"\n\t\tregion_id cn-shanghai\n\t}\n}\nwww.example.com {\n\trespond \"hi\"\n}\n")
+	out, err := run(t, "alidns", "check", "--config", caddyfile, "--read-only")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	wantLines(t, out, "endpoint "+s.URL+" (from endpoint in "+caddyfile+")",
+		"region_id cn-shanghai does not select the endpoint; to use that region's, set endpoint https://alidns.cn-shanghai.aliyuncs.com in "+caddyfile)
+	if strings.Contains(out, "--endpoint") {
+		t.Errorf("names a flag the config does not use:\n%s", out)
+	}
+	// From the command line, the flag is named.
+	out, err = run(t, "alidns", "check", "www.example.com", "--endpoint", s.URL, "--region-id", "cn-shanghai", "--read-only")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	wantLines(t, out, "(from --endpoint)", "set --endpoint https://alidns.cn-shanghai.aliyuncs.com")
+}
+
+// zones lists no flags that do nothing there (--line and --ttl concern
+// records written); check keeps them (issue 15, 16).
+func TestZonesHelpListsOnlyItsFlags(t *testing.T) {
+	out, err := run(t, "alidns", "zones", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, out, "--endpoint", "--envfile", "--access-key-id")
+	for _, f := range []string{"--line", "--ttl"} {
+		if strings.Contains(out, f) {
+			t.Errorf("zones --help lists %s:\n%s", f, out)
+		}
+	}
+	out, err = run(t, "alidns", "check", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, out, "--line", "--ttl")
+}
+
+// A sub-zone that DNS delegates is reported as the zone used, without the
+// warning that its records are never seen, which the visibility step
+// would contradict (issue 15, 16); without DNS the warning stays
+// conditional.
+func TestCheckDelegatedSubZoneIsNotWarnedAbout(t *testing.T) {
+	isolateCredentialEnv(t)
+	s := dnsSim(t, "example.com", "sub.example.com")
+	out, _, err := dnsCheck(t, s, "www.sub.example.com", checkOptions{Authoritative: []string{s.DNSAddr}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	wantLines(t, out,
+		"✓ sub-zone       sub.example.com is hosted as its own zone, and so is its parent example.com; DNS delegates sub.example.com, so Caddy writes the challenge there",
+		"✓ visibility     authoritative "+s.DNSAddr+" answers the test record")
+	if strings.Contains(out, "not seen") || strings.Contains(out, "never seen") || strings.Contains(out, "! sub-zone") {
+		t.Errorf("warns about a sub-zone that works:\n%s", out)
 	}
 }

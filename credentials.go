@@ -265,15 +265,11 @@ func resolveCredentials(opts credentialOptions, lookupEnv func(string) (string, 
 	// 2. Keys in the environment.
 	for _, set := range envKeySets {
 		eid, esecret, etoken := env(set.id), env(set.secret), env(set.token)
-		switch {
-		case eid == "" && esecret == "" && etoken == "":
+		if err := checkEnvKeys(set, eid, esecret, etoken, lookupEnv); err != nil {
+			return nil, err
+		}
+		if eid == "" {
 			continue
-		case eid != "" && esecret == "":
-			return nil, fmt.Errorf("environment variable %s is set but %s is empty: set %s too (or set access_key_id and access_key_secret in the Caddyfile/JSON config)", set.id, set.secret, set.secret)
-		case eid == "" && esecret != "":
-			return nil, fmt.Errorf("environment variable %s is set but %s is empty: set %s too (or set access_key_id and access_key_secret in the Caddyfile/JSON config)", set.secret, set.id, set.id)
-		case eid == "":
-			return nil, fmt.Errorf("environment variable %s is set but %s and %s are empty: an STS token is only usable together with the temporary AccessKey pair it was issued with; set both", set.token, set.id, set.secret)
 		}
 		source := "env " + set.id + "/" + set.secret
 		if etoken != "" {
@@ -305,19 +301,53 @@ func checkCredentialOptions(opts credentialOptions) error {
 	token := strings.TrimSpace(opts.SecurityToken)
 	role := strings.TrimSpace(opts.RAMRole)
 	profile := strings.TrimSpace(opts.Profile)
+	// Each message starts with the fix: Caddy puts its own long module
+	// path in front of it.
 	switch {
 	case id != "" && secret == "":
-		return fmt.Errorf("access_key_id is set but access_key_secret is empty: set access_key_secret in the Caddyfile/JSON config (or remove access_key_id to use %s/%s from the environment)", envAliCloudAccessKey, envAliCloudSecretKey)
+		return fmt.Errorf("set access_key_secret, or remove access_key_id to use %s/%s: access_key_id is set but access_key_secret is empty", envAliCloudAccessKey, envAliCloudSecretKey)
 	case id == "" && secret != "":
-		return fmt.Errorf("access_key_secret is set but access_key_id is empty: set access_key_id in the Caddyfile/JSON config (or remove access_key_secret to use %s/%s from the environment)", envAliCloudAccessKey, envAliCloudSecretKey)
+		return fmt.Errorf("set access_key_id, or remove access_key_secret to use %s/%s: access_key_secret is set but access_key_id is empty", envAliCloudAccessKey, envAliCloudSecretKey)
 	case id == "" && token != "":
-		return errors.New("security_token is set without access_key_id and access_key_secret (both are empty): an STS token only works together with the temporary AccessKey pair it was issued with; set all three in the Caddyfile/JSON config")
+		return errors.New("set access_key_id and access_key_secret (the token's temporary AccessKey), or remove security_token: security_token is set without them")
 	case id != "" && (role != "" || profile != ""):
-		return fmt.Errorf("access_key_id is set together with %s: these are alternative credential sources, set only one", conflicting(role, profile))
+		return fmt.Errorf("remove access_key_id or %s: they are alternative credential sources, set only one", conflicting(role, profile))
 	case role != "" && profile != "":
-		return errors.New("ram_role and profile are both set: these are alternative credential sources, set only one")
+		return errors.New("remove ram_role or profile: they are alternative credential sources, set only one")
+	case swappedKeys(id, secret):
+		return errors.New("swap access_key_id and access_key_secret: the secret has the form of an AccessKey ID (LTAI… or STS.…) and the ID does not")
 	}
 	return nil
+}
+
+// checkEnvKeys refuses a family of AccessKey variables that is set in
+// part, or with the ID and the secret in each other's place. The message
+// starts with the fix, and names a byte order mark when an env file's BOM
+// (Windows Notepad) is why a variable seems empty: Caddy keeps the BOM in
+// the first variable's name.
+func checkEnvKeys(set envKeySet, id, secret, token string, lookupEnv func(string) (string, bool)) error {
+	var missing, problem string
+	switch {
+	case id == "" && secret == "" && token == "":
+		return nil
+	case id != "" && secret == "":
+		missing, problem = set.secret, fmt.Sprintf("%s is set but %s is empty", set.id, set.secret)
+	case id == "" && secret != "":
+		missing, problem = set.id, fmt.Sprintf("%s is set but %s is empty", set.secret, set.id)
+	case id == "":
+		missing, problem = set.id, set.token+" is set without them"
+	case swappedKeys(id, secret):
+		return fmt.Errorf("swap the values of %s and %s: the secret has the form of an AccessKey ID (LTAI… or STS.…) and the ID does not", set.id, set.secret)
+	default:
+		return nil
+	}
+	if _, ok := lookupEnv("\ufeff" + missing); ok {
+		return fmt.Errorf("save the env file as UTF-8 without BOM: its byte order mark made the first variable U+FEFF%s, so %s", missing, problem)
+	}
+	if id == "" && secret == "" {
+		return fmt.Errorf("set %s and %s (the token's temporary AccessKey), or unset %s: %s", set.id, set.secret, set.token, problem)
+	}
+	return fmt.Errorf("set %s, or put access_key_id and access_key_secret in the config: %s", missing, problem)
 }
 
 // conflicting names the set fields among ram_role and profile.
@@ -336,13 +366,13 @@ func conflicting(role, profile string) string {
 // field or an environment variable).
 func ecsRoleSource(role, where string) (*credentialSource, error) {
 	if strings.EqualFold(os.Getenv(envECSMetadataDisabled), "true") {
-		return nil, fmt.Errorf("%s is set to %q but %s=true disables the ECS instance metadata service the role credentials come from: unset %s, or provide an AccessKey pair instead", where, role, envECSMetadataDisabled, envECSMetadataDisabled)
+		return nil, fmt.Errorf("unset %s, or give an AccessKey pair instead: %s is %q, but %s=true turns off the ECS metadata service its credentials come from", envECSMetadataDisabled, where, role, envECSMetadataDisabled)
 	}
 	s, err := dynamicSource("ECS RAM role "+role, false, func() (providers.CredentialsProvider, error) {
 		return asProvider(providers.NewECSRAMRoleCredentialsProviderBuilder().WithRoleName(role).Build())
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s is set to %q, but no credentials could be obtained from the ECS instance metadata service (100.100.100.200); check that Caddy runs on an ECS instance with that RAM role attached: %w", where, role, err)
+		return nil, fmt.Errorf("check that Caddy runs on an ECS instance with RAM role %q attached: %s gave no credentials from the ECS metadata service (100.100.100.200): %w", role, where, err)
 	}
 	return s, nil
 }
@@ -364,9 +394,9 @@ func profileSource(name string) (*credentialSource, error) {
 	if errINI == nil {
 		return s, nil
 	}
-	return nil, fmt.Errorf("profile is set to %q, but no usable profile of that name was found: "+
+	return nil, fmt.Errorf("check profile %q: no usable profile of that name "+
 		"in the aliyun CLI configuration (~/.aliyun/config.json or ALIBABA_CLOUD_CONFIG_FILE): %w; "+
-		"in the shared credentials file (~/.alibabacloud/credentials or ALIBABA_CLOUD_CREDENTIALS_FILE): %w", name, errCLI, errINI)
+		"nor in the shared credentials file (~/.alibabacloud/credentials or ALIBABA_CLOUD_CREDENTIALS_FILE): %w", name, errCLI, errINI)
 }
 
 // chainMembers rebuild the member of the credentials-go default chain that

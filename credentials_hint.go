@@ -56,25 +56,26 @@ func currentStart(lookupEnv func(string) (string, bool)) startContext {
 	}
 }
 
-// likelyCause is the first sentence of the missing-credentials error: the
-// usual mistake for the way Caddy was started, and its fix.
-func (s startContext) likelyCause() string {
+// likelyCause is the fix of the usual mistake for the way Caddy was
+// started, and why it is likely, which the missing-credentials error
+// begins with.
+func (s startContext) likelyCause() (fix, why string) {
 	const vars = envAliCloudAccessKey + " and " + envAliCloudSecretKey
 	switch {
 	case strings.HasPrefix(s.configured, "RRSA"):
-		return "RRSA is configured (ALIBABA_CLOUD_ROLE_ARN / ALIBABA_CLOUD_OIDC_TOKEN_FILE) but gave no credentials: check the pod's ServiceAccount annotation, the token file and the role's trust policy"
+		return "check the pod's ServiceAccount annotation, the OIDC token file and the role's trust policy", "RRSA is configured (ALIBABA_CLOUD_ROLE_ARN / ALIBABA_CLOUD_OIDC_TOKEN_FILE) but gave no credentials"
 	case s.configured != "":
-		return s.configured + " is set up but gave no credentials"
+		return "check " + s.configured, "it is set up but gave no credentials"
 	case s.envfile:
-		return "the file given to --envfile sets neither " + vars + " nor " + envAlibabaAccessKeyID + " and " + envAlibabaAccessKeySecret + ": check the variable names in it"
+		return "check the variable names in the --envfile file", "it sets no " + envAliCloudAccessKey + "/" + envAliCloudSecretKey + " (nor ALIBABA_CLOUD_ACCESS_KEY_*)"
 	case s.systemd:
-		return "Caddy runs as a systemd service, which does not see your shell's environment: add EnvironmentFile=/etc/caddy/alidns.env (setting " + vars + ") to the unit with `systemctl edit caddy`, then restart it"
+		return "add EnvironmentFile=/etc/caddy/alidns.env to the unit (systemctl edit caddy), then restart", "a service does not see your shell's environment"
 	case s.kubernetes:
-		return "Caddy runs in Kubernetes without credentials: set " + vars + " from a Secret (envFrom: secretRef) or set up RRSA"
+		return "set " + vars + " from a Secret (envFrom: secretRef), or set up RRSA", "the pod has none"
 	case s.container:
-		return "Caddy runs in a container without credentials: pass " + vars + " (docker run --env-file alidns.env, or env_file: in compose)"
+		return "pass " + vars + " to the container (docker run --env-file, or env_file: in compose)", "it has none"
 	default:
-		return "Caddy was started without them; if they are in a file, pass it with `caddy run --envfile alidns.env` (Caddy reads no .env file by itself), or export " + vars
+		return "start Caddy with `caddy run --envfile alidns.env`, or export " + vars, "Caddy reads no .env file by itself"
 	}
 }
 
@@ -83,12 +84,13 @@ func (s startContext) likelyCause() string {
 var envSourceFailure = regexp.MustCompile(`unable to get credentials from enviro?n?ment variables, [^,]*\([A-Z_]+\),? ?`)
 
 // noCredentialsError is the error when no source yields credentials: the
-// likely cause first, then where the other sources are described. The
-// chain's own error is kept only when a configured source failed (it then
-// says why); otherwise it is a long list of every source credentials-go
-// tried.
+// fix of the likely cause first, then where the other sources are
+// described. The chain's own error is kept only when a configured source
+// failed (it then says why); otherwise it is a long list of every source
+// credentials-go tried.
 func noCredentialsError(chainErr error, s startContext) error {
-	msg := "no Alibaba Cloud credentials found: " + s.likelyCause()
+	fix, why := s.likelyCause()
+	msg := fix + ": no Alibaba Cloud credentials found (" + why
 	if s.configured != "" && chainErr != nil {
 		// Drop what credentials-go says about every source before the
 		// configured one: only the configured source's failure matters.
@@ -98,9 +100,9 @@ func noCredentialsError(chainErr error, s startContext) error {
 		if len(detail) > 400 {
 			detail = detail[:400] + "…"
 		}
-		msg += " (" + detail + ")"
+		msg += ": " + detail
 	}
-	msg += ". Other sources (access_key_id in the config, ram_role, profile, RRSA, ECS RAM role): " + readmeCredentials
+	msg += "; other sources: " + readmeCredentials + ")"
 	return errors.New(msg)
 }
 

@@ -235,36 +235,36 @@ func TestCredentialErrors(t *testing.T) {
 		want []string // substrings of the error
 	}{
 		{"config id without secret", credentialOptions{AccessKeyID: testKeyID}, nil,
-			[]string{"access_key_id is set but access_key_secret is empty", "Caddyfile/JSON"}},
+			[]string{"set access_key_secret, or remove access_key_id", "access_key_id is set but access_key_secret is empty"}},
 		{"config secret without id", credentialOptions{AccessKeySecret: testSecret}, nil,
 			[]string{"access_key_secret is set but access_key_id is empty"}},
 		{"config token without keys", credentialOptions{SecurityToken: testToken}, nil,
-			[]string{"security_token is set without access_key_id and access_key_secret"}},
+			[]string{"set access_key_id and access_key_secret", "or remove security_token: security_token is set without them"}},
 		{"config keys and ram_role", credentialOptions{AccessKeyID: testKeyID, AccessKeySecret: testSecret, RAMRole: testRoleName}, nil,
-			[]string{"access_key_id is set together with ram_role"}},
+			[]string{"remove access_key_id or ram_role: they are alternative credential sources"}},
 		{"config keys and profile", credentialOptions{AccessKeyID: testKeyID, AccessKeySecret: testSecret, Profile: "p"}, nil,
-			[]string{"access_key_id is set together with profile"}},
+			[]string{"remove access_key_id or profile: they are alternative credential sources"}},
 		{"ram_role and profile", credentialOptions{RAMRole: testRoleName, Profile: "p"}, nil,
-			[]string{"ram_role and profile are both set"}},
+			[]string{"remove ram_role or profile: they are alternative credential sources"}},
 		{"ALICLOUD id without secret", credentialOptions{}, map[string]string{"ALICLOUD_ACCESS_KEY": testKeyID},
 			[]string{"ALICLOUD_ACCESS_KEY is set but ALICLOUD_SECRET_KEY is empty"}},
 		{"ALICLOUD secret without id", credentialOptions{}, map[string]string{"ALICLOUD_SECRET_KEY": testSecret},
 			[]string{"ALICLOUD_SECRET_KEY is set but ALICLOUD_ACCESS_KEY is empty"}},
 		{"ALICLOUD token without keys", credentialOptions{}, map[string]string{"ALICLOUD_SECURITY_TOKEN": testToken,
 			"ALIBABA_CLOUD_ACCESS_KEY_ID": testKeyID2, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": testSecret2},
-			[]string{"ALICLOUD_SECURITY_TOKEN is set but ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY are empty"}},
+			[]string{"set ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY", "ALICLOUD_SECURITY_TOKEN is set without them"}},
 		{"ALIBABA_CLOUD id without secret", credentialOptions{}, map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": testKeyID2},
 			[]string{"ALIBABA_CLOUD_ACCESS_KEY_ID is set but ALIBABA_CLOUD_ACCESS_KEY_SECRET is empty"}},
 		{"ALIBABA_CLOUD secret without id", credentialOptions{}, map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_SECRET": testSecret2},
 			[]string{"ALIBABA_CLOUD_ACCESS_KEY_SECRET is set but ALIBABA_CLOUD_ACCESS_KEY_ID is empty"}},
 		{"ALIBABA_CLOUD token without keys", credentialOptions{}, map[string]string{"ALIBABA_CLOUD_SECURITY_TOKEN": testToken2},
-			[]string{"ALIBABA_CLOUD_SECURITY_TOKEN is set but"}},
+			[]string{"ALIBABA_CLOUD_SECURITY_TOKEN is set without them"}},
 		{"ram_role with metadata disabled", credentialOptions{RAMRole: testRoleName}, nil,
-			[]string{`ram_role is set to "caddy-dns-role"`, "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"}},
+			[]string{"unset ALIBABA_CLOUD_ECS_METADATA_DISABLED", `ram_role is "caddy-dns-role"`, "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"}},
 		{"ALICLOUD_RAM_ROLE with metadata disabled", credentialOptions{}, map[string]string{"ALICLOUD_RAM_ROLE": testRoleName},
-			[]string{`ALICLOUD_RAM_ROLE is set to "caddy-dns-role"`}},
+			[]string{`ALICLOUD_RAM_ROLE is "caddy-dns-role"`}},
 		{"profile not found", credentialOptions{Profile: "nope"}, nil,
-			[]string{`profile is set to "nope"`, "~/.aliyun/config.json", "~/.alibabacloud/credentials"}},
+			[]string{`check profile "nope"`, "~/.aliyun/config.json", "~/.alibabacloud/credentials"}},
 		{"nothing at all", credentialOptions{}, nil, []string{
 			// The likely cause depends on how the test runs (a
 			// container, systemd); TestNoCredentialsErrorLeadsWithLikelyCause
@@ -424,7 +424,7 @@ func TestCredentialINIFile(t *testing.T) {
 	t.Run("incomplete section", func(t *testing.T) {
 		setup(t, true)
 		_, err := resolveCredentials(credentialOptions{Profile: "broken"}, os.LookupEnv)
-		if err == nil || !strings.Contains(err.Error(), `profile is set to "broken"`) {
+		if err == nil || !strings.Contains(err.Error(), `check profile "broken"`) {
 			t.Fatalf("err = %v", err)
 		}
 		assertNoSecrets(t, "error", err.Error())
@@ -692,7 +692,7 @@ func ecsRAMRoleChild(t *testing.T) {
 	t.Run("unknown role", func(t *testing.T) {
 		setup(t)
 		_, err := resolveCredentials(credentialOptions{RAMRole: "missing-role"}, os.LookupEnv)
-		if err == nil || !strings.Contains(err.Error(), `ram_role is set to "missing-role"`) || !strings.Contains(err.Error(), "404") {
+		if err == nil || !strings.Contains(err.Error(), `with RAM role "missing-role" attached`) || !strings.Contains(err.Error(), "404") {
 			t.Fatalf("err = %v", err)
 		}
 		t.Logf("error: %v", err)

@@ -28,7 +28,9 @@
 //	credentials_hint.go  the likely cause when no credentials are found
 //	alidns.go       the Caddy module: registration, Provision, Validate
 //	caddyfile.go    the Caddyfile block
-//	command*.go     the caddy alidns check / zones subcommands (check's DNS side in command_dns.go, --config in command_config.go)
+//	command*.go     the caddy alidns check / zones subcommands (check's DNS side in command_dns.go, --config in command_config.go,
+//	                the test record's create/wait/delete in command_testrecord.go)
+//	keyform.go      what an AccessKey ID looks like: swapped keys refused, IDs shown only in part
 //	internal/api    signing (ACS3-HMAC-SHA256), sending, retries, rate limiting, API errors
 //	alidnstest      the AliDNS simulator (API, faults, authoritative DNS, credential endpoints)
 //	libdnstest, sdktest, e2e   nested modules: conformance suite, official-SDK oracles, real Caddy + Pebble

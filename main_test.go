@@ -2,8 +2,16 @@ package alidns
 
 import (
 	"os"
+	"strings"
 	"testing"
+
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 )
+
+// commandChildEnv, set in the environment of a child process of the test
+// binary, makes it run `caddy` with the arguments it holds (separated by
+// U+001F) instead of the tests: a real process to send signals to.
+const commandChildEnv = "ALIDNS_TEST_CADDY_ARGS"
 
 // TestMain keeps every test in this package off the network: the
 // credential chain must never probe the ECS metadata service or read the
@@ -13,5 +21,10 @@ func TestMain(m *testing.M) {
 	os.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
 	// caddy alidns check asks DNS too: never the machine's resolvers.
 	systemResolvers = func() []string { return nil }
+	if args, ok := os.LookupEnv(commandChildEnv); ok {
+		os.Args = append([]string{"caddy"}, strings.Split(args, "\x1f")...)
+		caddycmd.Main() // exits non-zero on failure
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }

@@ -189,6 +189,9 @@ func (p *Provider) observe(c api.Call) {
 				fields = append(fields, zap.String(f.field, v))
 			}
 		}
+		for i := 0; i+1 < len(c.Labels); i += 2 {
+			fields = append(fields, zap.String(c.Labels[i], c.Labels[i+1]))
+		}
 		fields = append(fields,
 			zap.Duration("duration", c.Duration),
 			zap.String("request_id", c.RequestID),
@@ -941,7 +944,13 @@ func (p *Provider) matches(zs *zoneState, r apiRecord, want libdns.RR, name stri
 // earlier attempt of this call may have been what removed it. Called with
 // the zone's lock held.
 func (p *Provider) deleteByID(ctx context.Context, c *api.Client, zs *zoneState, id string, about ...zap.Field) (bool, error) {
-	err := c.DoPaced(ctx, &zs.pace, "DeleteDomainRecord", url.Values{"RecordId": {id}}, nil)
+	// The call names only the id; its debug line also says what it
+	// deletes, like the other calls' lines.
+	labels := []string{"zone", zs.name}
+	for _, f := range about {
+		labels = append(labels, f.Key, f.String)
+	}
+	err := c.DoPaced(api.WithLogLabels(ctx, labels...), &zs.pace, "DeleteDomainRecord", url.Values{"RecordId": {id}}, nil)
 	if api.HasCode(err, "DomainRecordNotBelongToUser") {
 		zs.forget(id)
 		return api.MayHaveApplied(err), nil

@@ -115,7 +115,7 @@ func (p *Provider) expand(repl *caddy.Replacer) (settings, error) {
 		raw := *row.text(p)
 		v, err := repl.ReplaceOrErr(raw, true, true)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w; %s", row.key, err, placeholderHint(raw))
+			return nil, fmt.Errorf("%s: %s: %w", placeholderHint(raw), row.key, err)
 		}
 		s[row.key] = strings.TrimSpace(v)
 	}
@@ -127,9 +127,9 @@ func (p *Provider) expand(repl *caddy.Replacer) (settings, error) {
 func placeholderHint(v string) string {
 	switch {
 	case strings.Contains(v, "{env."):
-		return "set the environment variable in Caddy's environment (e.g. with caddy run --envfile FILE, or Environment= in a systemd unit)"
+		return "set the variable in Caddy's environment (caddy run --envfile FILE, or Environment= in a systemd unit)"
 	case strings.Contains(v, "{file."):
-		return "check that the file exists, is readable by Caddy and is not empty (Caddy logs why it could not be read)"
+		return "check that the file exists, is readable by Caddy and is not empty (Caddy logs why not)"
 	}
 	return "use {env.NAME} for an environment variable or {file.PATH} for a file's contents"
 }
@@ -153,7 +153,7 @@ func (p *Provider) checkSettings(s settings) error {
 // checkText checks one value of a string option.
 func (row setting) checkText(v string) error {
 	if !row.spaces && strings.ContainsAny(v, " \t\r\n") {
-		return fmt.Errorf("%s contains white space: check the value (a copy-paste error or a multi-line file?)", row.key)
+		return fmt.Errorf("remove the white space from %s (a copy-paste error or a multi-line file?)", row.key)
 	}
 	if row.check != nil && strings.TrimSpace(v) != "" {
 		return row.check(strings.TrimSpace(v))
@@ -174,15 +174,31 @@ func (p *Provider) checkDurations() error {
 }
 
 func checkEndpoint(v string) error {
-	_, err := api.ParseEndpoint(v)
-	return err
+	if _, err := api.ParseEndpoint(v); err != nil {
+		return fmt.Errorf("give endpoint as https://host[:port], or remove it for the default: %w", err)
+	}
+	return nil
+}
+
+// checkEnvEndpoint checks the endpoint that ALIDNS_ENDPOINT gives when the
+// config sets none.
+func checkEnvEndpoint(s settings, lookupEnv func(string) (string, bool)) error {
+	e, from := endpointOf(s["endpoint"], lookupEnv)
+	if from != envEndpoint {
+		return nil
+	}
+	if _, err := api.ParseEndpoint(e); err != nil {
+		return fmt.Errorf("give %s as https://host[:port], or unset it: %w", envEndpoint, err)
+	}
+	return nil
 }
 
 // checkTTL checks the default TTL: zero (the default of 600 s) or whole
 // seconds between 1 s and 86400 s.
 func checkTTL(ttl time.Duration) error {
 	if problem := ttlProblem(ttl); problem != "" {
-		return fmt.Errorf("ttl %s %s", ttl, problem)
+		what, fix, _ := strings.Cut(problem, ": ")
+		return fmt.Errorf("%s: ttl %s %s", fix, ttl, what)
 	}
 	return nil
 }
@@ -195,11 +211,11 @@ func ttlProblem(ttl time.Duration) string {
 	case ttl < 0:
 		return fmt.Sprintf("is negative: remove ttl to use the default of %d s, or set a value between 1 s and %d s", defaultTTL, maxTTL)
 	case ttl < time.Second:
-		return "is below 1 s: in JSON, ttl is a duration, so write \"600s\" (a bare number counts nanoseconds); in the Caddyfile, ttl 600 means seconds"
+		return "is below 1 s: write \"600s\" in JSON, where ttl is a duration (a bare number counts nanoseconds); in the Caddyfile, ttl 600 means seconds"
 	case ttl > maxTTL*time.Second:
-		return fmt.Sprintf("is above AliDNS's maximum of %d s (24h): lower it", maxTTL)
+		return fmt.Sprintf("is above AliDNS's maximum of %d s (24h): lower ttl to 24h or less", maxTTL)
 	case ttl%time.Second != 0:
-		return "is not a whole number of seconds, which AliDNS requires: round it"
+		return "is not a whole number of seconds, which AliDNS requires: round ttl to whole seconds"
 	}
 	return ""
 }
@@ -212,7 +228,7 @@ func parseTTL(s string) (time.Duration, error) {
 		case n < 0:
 			return 0, fmt.Errorf("is negative: remove ttl to use the default of %d s, or give a value between 1 and %d", defaultTTL, maxTTL)
 		case n > maxTTL:
-			return 0, fmt.Errorf("is above AliDNS's maximum of %d s (24h): lower it", maxTTL)
+			return 0, fmt.Errorf("is above AliDNS's maximum of %d s (24h): lower ttl to 24h or less", maxTTL)
 		}
 		return time.Duration(n) * time.Second, nil
 	}
@@ -228,7 +244,7 @@ func parseTTL(s string) (time.Duration, error) {
 
 func checkHTTPTimeout(d time.Duration) error {
 	if d < 0 {
-		return fmt.Errorf("http_timeout %s is negative: remove it to use the default of %s, or set a positive duration such as 10s", d, api.DefaultRequestTimeout)
+		return fmt.Errorf("remove http_timeout to use the default of %s, or set a positive duration such as 10s: http_timeout %s is negative", api.DefaultRequestTimeout, d)
 	}
 	return nil
 }

@@ -35,7 +35,7 @@ func TestSettingsTableDrivesEverything(t *testing.T) {
 
 	var f commandFlags
 	fs := pflag.NewFlagSet("check", pflag.ContinueOnError)
-	f.register(fs)
+	f.register(fs, 0, "time limit")
 	for _, row := range settingsTable {
 		// Every option is a Caddyfile subdirective...
 		p := new(Provider)

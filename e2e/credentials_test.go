@@ -113,7 +113,7 @@ func TestMissingCredentials(t *testing.T) {
 		// The message leads with the likely cause for a caddy started with
 		// --envfile: the file does not set the variables.
 		{"none", []string{"ALIDNS_ENDPOINT", "http://127.0.0.1:9"},
-			[]string{"no Alibaba Cloud credentials found: the file given to --envfile sets neither ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY", "check the variable names"}},
+			[]string{"check the variable names in the --envfile file: no Alibaba Cloud credentials found (it sets no ALICLOUD_ACCESS_KEY/ALICLOUD_SECRET_KEY"}},
 		{"id without secret", []string{"ALICLOUD_ACCESS_KEY", "E2EKeyOnlyTheID", "ALIDNS_ENDPOINT", "http://127.0.0.1:9"},
 			[]string{"ALICLOUD_SECRET_KEY"}},
 	}

@@ -49,7 +49,7 @@ func setup(t *testing.T, timeout time.Duration, o setupOptions) *env {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	t.Cleanup(cancel)
 	e := &env{t: t, ctx: ctx, dir: t.TempDir()}
-	e.keyID = "E2EKey" + randomHex(8)
+	e.keyID = "LTAI5tE2E" + randomHex(8) // the form of a RAM user's AccessKey ID
 	e.secret = "e2eSecret" + randomHex(12)
 	args := append([]string{"-no-default-key", "-key", e.keyID + ":" + e.secret}, o.simArgs...)
 	var err error

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -66,6 +67,18 @@ type Call struct {
 	Throttled int
 	Duration  time.Duration
 	Err       error
+	// Labels are key/value pairs for the log only (never sent), given
+	// with WithLogLabels: what a call about a record id concerns.
+	Labels []string
+}
+
+type logLabelsKey struct{}
+
+// WithLogLabels returns ctx carrying key/value pairs that the calls made
+// with it report in Call.Labels, after any already carried.
+func WithLogLabels(ctx context.Context, kv ...string) context.Context {
+	prev, _ := ctx.Value(logLabelsKey{}).([]string)
+	return context.WithValue(ctx, logLabelsKey{}, append(slices.Clip(prev), kv...))
 }
 
 // Client signs and sends AliDNS API calls. It is safe for concurrent use:
@@ -217,7 +230,8 @@ func (c *Client) Do(ctx context.Context, action string, params url.Values, out a
 // free.
 func (c *Client) DoPaced(ctx context.Context, pacer Pacer, action string, params url.Values, out any) error {
 	start := time.Now()
-	call := Call{Action: action, Params: params}
+	labels, _ := ctx.Value(logLabelsKey{}).([]string)
+	call := Call{Action: action, Params: params, Labels: labels}
 	err := c.do(ctx, pacer, action, params, out, &call)
 	call.Duration = time.Since(start)
 	call.Err = err

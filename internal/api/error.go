@@ -155,13 +155,18 @@ func HasCode(err error, codes ...string) bool {
 	return false
 }
 
+// restartNote ends the hints of key and signature errors: a key fixed in
+// the file given to caddy run --envfile (or in the service's environment)
+// is only read when Caddy starts.
+const restartNote = "after fixing a key in the --envfile file or the service's environment, restart Caddy: caddy reload does not re-read them"
+
 // Hint returns what a user should do about an error code, or "".
 func Hint(code string) string {
 	switch {
 	case code == "InvalidAccessKeyId.NotFound" || code == "InvalidAccessKeyId":
-		return "the AccessKey ID is unknown: check access_key_id / ALICLOUD_ACCESS_KEY, and that the key is enabled in the RAM console"
+		return "the AccessKey ID is unknown: check access_key_id / ALICLOUD_ACCESS_KEY, and that the key is enabled in the RAM console; " + restartNote
 	case code == "SignatureDoesNotMatch" || code == "IncompleteSignature":
-		return "the AccessKey secret does not match the AccessKey ID: check access_key_secret / ALICLOUD_SECRET_KEY"
+		return "the AccessKey secret does not match the AccessKey ID: check access_key_secret / ALICLOUD_SECRET_KEY; " + restartNote
 	case IsForbidden(code):
 		return "the RAM user or role lacks a permission: grant the alidns actions listed in the README's least-privilege RAM policy"
 	case strings.HasPrefix(code, "InvalidSecurityToken"):
