@@ -33,12 +33,6 @@ type apiValue struct {
 	TTL      int64 // seconds; 0 = provider default
 }
 
-// record is v as the API lists a record (no id, TTL or line), for
-// comparing values.
-func (v apiValue) record() apiRecord {
-	return apiRecord{RR: v.RR, Type: v.Type, Value: v.Value, Priority: v.Priority}
-}
-
 // toAPI converts a libdns record (of any concrete type) into the AliDNS
 // parameters in their stored form (canonical.go), refusing what AliDNS
 // would not store as given. Name handling (relative to the zone, "@" for
