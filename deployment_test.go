@@ -1,7 +1,9 @@
 package alidns
 
 import (
+	"encoding/json"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,12 +14,25 @@ import (
 
 // TestDynamicDNSPolicy does what caddy-dynamicdns does with a provider
 // (GetRecords of the zone, then SetRecords of the changed address
-// records) with the AccessKey limited to the README's dynamic-DNS RAM
-// policy: the five actions suffice, and an address change updates the
-// record in place.
+// records) with the AccessKey limited to the RAM policy of
+// docs/dynamic-dns.md: its five actions suffice, and an address change
+// updates the record in place.
 func TestDynamicDNSPolicy(t *testing.T) {
+	var policy struct {
+		Statement []struct{ Action []string }
+	}
+	if err := json.Unmarshal([]byte(fencedBlock(t, readDoc(t, "docs/dynamic-dns.md"), "json")), &policy); err != nil || len(policy.Statement) != 1 {
+		t.Fatalf("docs/dynamic-dns.md: the RAM policy does not parse as one statement (%v)", err)
+	}
+	var allowed []string
+	for _, a := range policy.Statement[0].Action {
+		allowed = append(allowed, strings.TrimPrefix(a, "alidns:"))
+	}
+	if len(allowed) != 5 {
+		t.Fatalf("docs/dynamic-dns.md's policy allows %v, want the five actions it names", allowed)
+	}
 	s := newSim(t, "example.com")
-	s.AllowActions(alidnstest.DefaultAccessKeyID, "AddDomainRecord", "DeleteDomainRecord", "DescribeSubDomainRecords", "DescribeDomainRecords", "UpdateDomainRecord")
+	s.AllowActions(alidnstest.DefaultAccessKeyID, allowed...)
 	p := newProvider(s)
 	for _, ip := range []string{"203.0.113.7", "203.0.113.8", "203.0.113.8"} {
 		if _, err := p.GetRecords(ctx(t), "example.com."); err != nil {
@@ -43,7 +58,7 @@ func TestDynamicDNSPolicy(t *testing.T) {
 
 // TestRRSAPrecedenceTrap: on Kubernetes with RRSA, a stray AccessKey in the
 // environment (an old Secret in envFrom) wins over the pod's RAM role, as
-// the README's Kubernetes guide warns; the source says which one won.
+// docs/kubernetes-rrsa.md warns; the source says which one won.
 func TestRRSAPrecedenceTrap(t *testing.T) {
 	isolateCredentialEnv(t)
 	t.Setenv("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::1234:role/caddy-dns")

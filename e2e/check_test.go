@@ -12,10 +12,11 @@ import (
 
 // TestCheckConfigMinimalPolicy runs the README's check on the config
 // `make demo` runs (the quick start with the demo's CA and resolver),
-// with the AccessKey restricted to the README's minimal RAM policy
-// (AddDomainRecord and DeleteDomainRecord): caddy alidns check --config
-// Caddyfile --envfile alidns.env exits 0 with warnings only and reports
-// the delegation, the test record's visibility and the timings.
+// with the AccessKey restricted to the strict minimum of the README's RAM
+// policy section (AddDomainRecord and DeleteDomainRecord): caddy alidns
+// check --config Caddyfile --envfile alidns.env exits 0 with warnings only
+// and reports the delegation, the test record's visibility and the
+// timings. Its output is the sample shown in docs/check.md.
 func TestCheckConfigMinimalPolicy(t *testing.T) {
 	e := setup(t, 3*time.Minute, setupOptions{simArgs: []string{"-allow-actions", "AddDomainRecord,DeleteDomainRecord"}})
 	p := e.caddyPorts()

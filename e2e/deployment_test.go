@@ -26,7 +26,7 @@ func TestDeployment(t *testing.T) {
 
 // TestLeastPrivilegePolicy runs the same deployment with the AccessKey
 // restricted, like a RAM policy, to the two actions the README's
-// least-privilege policy lists.
+// least-privilege section names as the strict minimum.
 func TestLeastPrivilegePolicy(t *testing.T) {
 	runDeployment(t, 9, "RAM policy: only AddDomainRecord + DeleteDomainRecord allowed",
 		[]string{"AddDomainRecord", "DeleteDomainRecord"},
