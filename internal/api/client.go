@@ -217,12 +217,15 @@ type Pacer interface {
 // with ErrOutcomeUnknown when an attempt may have been applied.
 //
 // Retries after an ambiguous failure (lost or garbled answer, HTTP 5xx,
-// timeout) are made for every action, because none of them can change the
-// zone twice:
+// timeout, or an HTTP 200 without AliDNS's JSON answer, which always
+// carries a RequestId: an empty or foreign 200 may come from a proxy that
+// never passed the call on, or from AliDNS with the answer lost) are made
+// for every action, because none of them can change the zone twice:
 //   - DeleteDomainRecord, UpdateDomainRecord and SetDomainRecordStatus act
 //     on a RecordId: a second application finds the record already gone
 //     (DomainRecordNotBelongToUser) or already holding the new data
-//     (DomainRecordDuplicate), and changes nothing.
+//     (DomainRecordDuplicate), and changes nothing; when the first attempt
+//     was not applied, the retry is what applies it.
 //   - AddDomainRecord: AliDNS refuses a record identical to an existing one
 //     (same RR, type, value and line) with DomainRecordDuplicate, so a
 //     repeated add cannot create a second record. The error then carries
