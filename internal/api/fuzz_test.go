@@ -16,7 +16,9 @@ var secretForms = []func(string) string{
 	url.QueryEscape,
 	func(s string) string { return strings.ReplaceAll(s, "/", `\/`) },
 	html.EscapeString,
-	func(s string) string { return strings.NewReplacer("+", "&#43;", "/", "&#x2F;", "=", "&#61;").Replace(s) },
+	func(s string) string {
+		return strings.NewReplacer("+", "&#43;", "/", "&#x2F;", "=", "&#61;").Replace(s)
+	},
 	func(s string) string { return strings.ReplaceAll(s, "C", `\u0043`) },
 	func(s string) string { return s[:len(s)/2] }, // cut by the server
 }
