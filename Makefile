@@ -16,11 +16,11 @@ BIN     ?= $(CURDIR)/bin
 export ALIBABA_CLOUD_ECS_METADATA_DISABLED := true
 export ALIBABA_CLOUD_CLI_PROFILE_DISABLED  := true
 
-.PHONY: test lint unit nested e2e build demo bench soak clean
+.PHONY: test lint unit fuzz nested e2e build demo bench soak clean
 
-## test: every test (unit, simulator, model, conformance, SDK fidelity,
-## end-to-end); CI runs it and, separately, make lint
-test: unit nested
+## test: every test (unit, fuzz targets briefly, simulator, model,
+## conformance, SDK fidelity, end-to-end); CI runs it and, separately, make lint
+test: unit fuzz nested
 
 lint:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './bin/*')); \
@@ -41,6 +41,27 @@ lint:
 
 unit:
 	$(GO) test -race -count=1 ./...
+
+## fuzz: a short run of each fuzz target from its seed corpus
+## (testdata/fuzz/<name>), a fixed number of inputs each: a -fuzztime
+## duration can fail spuriously with "context deadline exceeded" on Go 1.26
+## (golang/go#75804). Each package's test binary is built once; inputs
+## found are not kept between runs. FUZZ_SCALE=10 runs ten times as many.
+FUZZ_SCALE ?= 1
+FUZZ_ROOT  := FuzzPages:3000 FuzzZoneNames:5000 FuzzEnvFile:5000 FuzzCaddyfile:5000
+FUZZ_API   := FuzzErrorBody:20000
+fuzz:
+	@mkdir -p $(BIN)
+	$(GO) test -c -fuzz=. -o $(BIN)/fuzz-alidns.test .
+	$(GO) test -c -fuzz=. -o $(BIN)/fuzz-api.test ./internal/api
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	for t in $(FUZZ_ROOT:%=.:%) $(FUZZ_API:%=internal/api:%); do \
+	  dir=$${t%%:*}; rest=$${t#*:}; name=$${rest%%:*}; n=$$(( $${rest#*:} * $(FUZZ_SCALE) )); \
+	  bin=$(BIN)/fuzz-alidns.test; [ "$$dir" = . ] || bin=$(BIN)/fuzz-api.test; \
+	  echo "fuzz $$name ($$n inputs)"; \
+	  (cd $$dir && $$bin -test.run '^$$' -test.fuzz "^$$name$$" -test.fuzztime "$${n}x" -test.fuzzcachedir "$$tmp/$$name") >"$$tmp/log" 2>&1 || \
+	    { cat "$$tmp/log"; exit 1; }; \
+	done
 
 # -timeout: the e2e module builds caddy with xcaddy first (about 3 minutes
 # on a cold machine) and then runs its scenarios.

@@ -1,6 +1,8 @@
 package alidns
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -77,7 +79,7 @@ func (p *Provider) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		key := d.Val()
 		row, ok := settingByKey(key)
 		if !ok {
-			return d.Errf("unrecognized alidns subdirective %q: valid ones are %s", key, strings.Join(settingKeys(), ", "))
+			return d.Errf("unrecognized alidns subdirective %s: valid ones are %s", quoteName(key), strings.Join(settingKeys(), ", "))
 		}
 		var val string
 		if !d.Args(&val) {
@@ -95,7 +97,7 @@ func (p *Provider) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 	}
 	if d.Next() {
-		return d.Errf("unexpected token %q after the alidns block", d.Val())
+		return d.Errf("unexpected token %s after the alidns block", quoteName(d.Val()))
 	}
 	// Credentials given in the Caddyfile must be complete and consistent:
 	// the other half of a pair never comes from the environment.
@@ -103,4 +105,17 @@ func (p *Provider) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		return d.Err(err.Error())
 	}
 	return nil
+}
+
+// nameLike matches what a subdirective name (or a typo of one) looks like.
+var nameLike = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+
+// quoteName quotes a token found where a subdirective name belongs, unless
+// it looks like a value: a secret written without its setting name must
+// not end up in the error (and so in logs).
+func quoteName(tok string) string {
+	if nameLike.MatchString(tok) {
+		return strconv.Quote(tok)
+	}
+	return "(not shown: it looks like a value, perhaps a secret given without its setting name)"
 }

@@ -120,9 +120,12 @@ func (r *report) apiDetails(err error, what string) {
 			}
 		}
 	}()
-	if e.Code != "" {
+	switch {
+	case e.Code != "":
 		r.detail("error code: %s (HTTP %d)", e.Code, e.HTTPStatus)
-	} else {
+	case e.Location != "":
+		r.detail("error: HTTP %d redirect to %s refused (AliDNS never redirects; the redirect was not followed)", e.HTTPStatus, e.Location)
+	default:
 		r.detail("error: HTTP %d with a response that is not from the AliDNS API: %q", e.HTTPStatus, e.Body)
 	}
 	if e.Message != "" {

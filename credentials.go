@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -80,6 +82,9 @@ type credentialSource struct {
 	sem      chan struct{}
 	provider providers.CredentialsProvider
 	stale    atomic.Bool
+	// received is the secret and token last received, redacted from
+	// later errors (an endpoint may quote them); guarded by sem.
+	received []string
 
 	mu     sync.Mutex // guards source
 	source string
@@ -141,7 +146,7 @@ func (s *credentialSource) fetchLocked() (api.Credential, error) {
 		p, err := s.newProvider()
 		if err != nil {
 			s.provider = nil
-			return api.Credential{}, sanitizeCredentialError(err)
+			return api.Credential{}, sanitizeCredentialError(err, s.received...)
 		}
 		s.provider = p
 	}
@@ -153,8 +158,13 @@ func (s *credentialSource) fetchLocked() (api.Credential, error) {
 		// Start afresh next time: after a failure the credentials-go
 		// chain would only retry the last provider it tried.
 		s.provider = nil
-		return api.Credential{}, sanitizeCredentialError(err)
+		known := s.received
+		if cc != nil {
+			known = append(known[:len(known):len(known)], cc.AccessKeySecret, cc.SecurityToken)
+		}
+		return api.Credential{}, sanitizeCredentialError(err, known...)
 	}
+	s.received = []string{cc.AccessKeySecret, cc.SecurityToken}
 	source := s.label
 	if s.withName {
 		source += ": " + strings.TrimPrefix(cc.ProviderName, "default/")
@@ -284,6 +294,9 @@ func resolveCredentials(opts credentialOptions, lookupEnv func(string) (string, 
 	}
 
 	// 4. The official default chain.
+	if err := credentialsURIError(); err != nil {
+		return nil, err
+	}
 	src, err := defaultChainSource()
 	if err != nil {
 		return nil, noCredentialsError(err, currentStart(lookupEnv))
@@ -456,26 +469,114 @@ func asProvider[P providers.CredentialsProvider](p P, err error) (providers.Cred
 }
 
 // Secret material that credentials-go may quote in its errors: response
-// bodies and configuration file contents.
+// bodies of credential endpoints (JSON, but also whatever a misbehaving
+// endpoint or a proxy answers: XML, HTML) and configuration file contents.
 var (
 	// "AccessKeySecret": "…", sts_token = …, SecurityToken: … and so on.
 	secretField = regexp.MustCompile(`(?i)("?[a-z_]*(?:secret|token|password)[a-z_]*"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s,;}&]+)`)
+	// The same in markup: <AccessKeySecret>…</AccessKeySecret>,
+	// <td>AccessKeySecret</td><td>…</td>, <dt>SecurityToken</dt><dd>….
+	markupField = regexp.MustCompile(`(?i)((?:secret|token|password)[a-z_]*(?:\s*(?:>|<[^<>]{0,40}>))+\s*)([^<\s]+)`)
 	// Query strings of URLs may carry tokens.
 	urlQuery = regexp.MustCompile(`(https?://[^\s?"']*)\?[^\s"']*`)
 	// The aliyun CLI configuration quoted whole when it is not valid JSON.
 	cliConfigDump = regexp.MustCompile(`(?s)(unmarshal aliyun cli config from '[^']*' failed): .*`)
+	// Where credentials-go v1.4 quotes a response body (or a command's
+	// stderr): the body runs from there to the end of that provider's
+	// message.
+	quotedBody = regexp.MustCompile(`(?:(?:get|refresh) credentials from \S+ \S+ failed: |httpStatus: \d+, message = |` +
+		`(?:get|refresh) session token(?: from \w+)? failed: |refresh session token err, fail to get credentials from OAuth: |` +
+		`failed to refresh token from OAuth: |stderr: )`)
 )
 
+// bodyWithheld replaces a quoted body in which a credential field could not
+// be redacted field by field.
+const bodyWithheld = "[response body withheld: it holds credential fields in a form that cannot be redacted field by field]"
+
 // sanitizeCredentialError returns err's message with anything that may be
-// secret removed. The result does not wrap err, whose text is unsafe.
-func sanitizeCredentialError(err error) error {
+// secret removed: known values (the credential last received from the
+// source), the values of secret, token and password fields in JSON,
+// key: value, key=value and markup (XML, HTML) forms, and URL queries. A
+// quoted response body in which such a field survives in some encoding
+// (JSON, HTML or percent escapes) is dropped whole. The result does not
+// wrap err, whose text is unsafe.
+func sanitizeCredentialError(err error, known ...string) error {
 	msg := err.Error()
+	for _, k := range known {
+		if len(k) >= 4 {
+			msg = strings.ReplaceAll(msg, k, "[redacted]")
+		}
+	}
 	msg = cliConfigDump.ReplaceAllString(msg, "$1: the file is not valid JSON")
 	msg = urlQuery.ReplaceAllString(msg, "$1?[query redacted]")
 	msg = secretField.ReplaceAllString(msg, "$1[redacted]")
+	msg = markupField.ReplaceAllString(msg, "$1[redacted]")
+	for _, loc := range quotedBody.FindAllStringIndex(msg, -1) {
+		if fieldsLeak(msg[loc[1]:], known) {
+			msg = msg[:loc[1]] + bodyWithheld
+			break
+		}
+	}
+	if fieldsLeak(msg, known) {
+		msg = "the credential source failed; its message was withheld because it holds credential fields that could not be redacted"
+	}
 	const maxLen = 2000
 	if len(msg) > maxLen {
 		msg = msg[:maxLen] + "…"
 	}
 	return errors.New(msg)
 }
+
+// fieldsLeak reports whether s, or s decoded from JSON, HTML or percent
+// escapes, holds a known value or a secret, token or password field whose
+// value is not [redacted].
+func fieldsLeak(s string, known []string) bool {
+	for _, d := range []string{s, jsonUnquoteAll(s), html.UnescapeString(s), percentDecodeAll(s)} {
+		for _, k := range known {
+			if len(k) >= 4 && strings.Contains(d, k) {
+				return true
+			}
+		}
+		for _, re := range []*regexp.Regexp{secretField, markupField} {
+			for _, m := range re.FindAllStringSubmatch(d, -1) {
+				if v := strings.Trim(m[2], `"`); v != "" && v != "[redacted]" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// jsonUnquoteAll decodes the JSON escapes \uXXXX, \/ and \" where they
+// appear.
+func jsonUnquoteAll(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	s = jsonEscape.ReplaceAllStringFunc(s, func(e string) string {
+		if e[1] == 'u' {
+			if v, err := strconv.ParseUint(e[2:], 16, 16); err == nil {
+				return string(rune(v))
+			}
+			return e
+		}
+		return e[1:]
+	})
+	return s
+}
+
+var jsonEscape = regexp.MustCompile(`\\(?:u[0-9a-fA-F]{4}|[/"\\])`)
+
+// percentDecodeAll decodes every valid %XX escape.
+func percentDecodeAll(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	return percentEscape.ReplaceAllStringFunc(s, func(e string) string {
+		v, _ := strconv.ParseUint(e[1:], 16, 8)
+		return string([]byte{byte(v)})
+	})
+}
+
+var percentEscape = regexp.MustCompile(`%[0-9a-fA-F]{2}`)

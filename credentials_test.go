@@ -596,8 +596,8 @@ func requireProxy(t *testing.T, target string) {
 }
 
 // TestCredentialECSRAMRole resolves an ECS RAM role from the simulator's
-// metadata endpoints (reached as 100.100.100.200 through HTTP_PROXY = the
-// simulator, in a child process) and calls the simulator with it.
+// metadata endpoints (reached as 100.100.100.200 through metadataRoute =
+// the simulator, in a child process) and calls the simulator with it.
 func TestCredentialECSRAMRole(t *testing.T) {
 	if os.Getenv(proxyChildEnv) != "" {
 		ecsRAMRoleChild(t)
@@ -644,7 +644,7 @@ func TestCredentialECSRAMRole(t *testing.T) {
 }
 
 func ecsRAMRoleChild(t *testing.T) {
-	requireProxy(t, "http://100.100.100.200/latest/api/token")
+	routeMetadataTo(t, os.Getenv(proxyChildEnv))
 	setup := func(t *testing.T) {
 		isolateCredentialEnv(t)
 		unsetenv(t, "ALIBABA_CLOUD_ECS_METADATA_DISABLED")

@@ -26,12 +26,13 @@
 //	errors.go       ErrZoneUnchanged and the atomic-failure wrapper
 //	credentials.go  where the AccessKey comes from (config, environment, RAM role, profile, default chain)
 //	credentials_hint.go  the likely cause when no credentials are found
+//	credentials_net.go   where credentials may travel: metadata service never through a proxy, plain http only to loopback
 //	alidns.go       the Caddy module: registration, Provision, Validate
 //	caddyfile.go    the Caddyfile block
 //	command*.go     the caddy alidns check / zones subcommands (check's DNS side in command_dns.go, --config in command_config.go,
 //	                the test record's create/wait/delete in command_testrecord.go)
 //	keyform.go      what an AccessKey ID looks like: swapped keys refused, IDs shown only in part
-//	internal/api    signing (ACS3-HMAC-SHA256), sending, retries, rate limiting, API errors
-//	alidnstest      the AliDNS simulator (API, faults, authoritative DNS, credential endpoints)
+//	internal/api    signing (ACS3-HMAC-SHA256), sending, retries, rate limiting, API errors, scrubbing server text
+//	alidnstest      the AliDNS simulator (API, faults, authoritative DNS, credential endpoints) and HostileServer
 //	libdnstest, sdktest, e2e   nested modules: conformance suite, official-SDK oracles, real Caddy + Pebble
 package alidns

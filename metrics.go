@@ -16,8 +16,10 @@ import (
 // once in requests_total, with its final outcome, and its extra attempts
 // in retries_total.
 //
-//	caddy_alidns_api_requests_total{action,code}    calls by final outcome: code is OK, the AliDNS error code,
-//	                                                HTTP_<status> for a non-API answer, NetworkError, Canceled or Timeout
+//	caddy_alidns_api_requests_total{action,code}    calls by final outcome: code is OK, the AliDNS error code
+//	                                                (other for a code not in knownCodes), HTTP_<status> for a
+//	                                                non-API answer (HTTP_other outside knownStatuses),
+//	                                                NetworkError, Canceled or Timeout
 //	caddy_alidns_api_request_duration_seconds{action} time per call, retries and waits included
 //	caddy_alidns_api_retries_total{action}          attempts beyond the first
 //	caddy_alidns_api_throttled_total{action}        attempts answered with a throttling code (Throttling.User, HTTP 429)
@@ -99,16 +101,48 @@ func (m *apiMetrics) observe(c api.Call) {
 	}
 }
 
-// outcome is the code label of a call's result.
+// knownCodes are the error codes that get their own value of the code
+// label: those AliDNS and its gateway are known to answer (see the
+// simulator's table in alidnstest/doc.go). A server can send any string
+// as a code, and each distinct label value is a time series kept for the
+// life of the process, so any other code counts as "other".
+var knownCodes = map[string]bool{
+	"DomainForbidden": true, "DomainNotExist": true, "DomainRecordConflict": true, "DomainRecordDuplicate": true,
+	"DomainRecordLocked": true, "DomainRecordNotBelongToUser": true, "Forbidden": true, "Forbidden.NotAuthorized": true,
+	"Forbidden.RAM": true, "IncompleteSignature": true, "IncorrectDomainUser": true, "InternalError": true,
+	"InvalidAccessKeyId": true, "InvalidAccessKeyId.Inactive": true, "InvalidAccessKeyId.NotFound": true,
+	"InvalidAction.NotFound": true, "InvalidDomainName.Format": true, "InvalidDomainName.NoExist": true,
+	"InvalidParameter": true, "InvalidRR.Format": true, "InvalidSecurityToken.Expired": true,
+	"InvalidSecurityToken.Malformed": true, "InvalidSecurityToken.MismatchWithAccessKey": true,
+	"InvalidTimeStamp.Expired": true, "InvalidTimeStamp.Format": true, "InvalidVersion": true,
+	"LastOperationNotFinished": true, "MissingParameter": true, "MissingSecurityToken": true,
+	"QuotaExceeded.ARecord": true, "QuotaExceeded.Record": true, "QuotaExceeded.TTL": true,
+	"RecordForbidden.BlackHole": true, "RecordForbidden.DNSChange": true, "ServiceUnavailable": true,
+	"SignatureDoesNotMatch": true, "SignatureNonceUsed": true, "Throttling": true, "Throttling.Api": true,
+	"Throttling.User": true, "UnknownError": true, "UnKnownError": true, "UnsupportedHTTPMethod": true,
+}
+
+// knownStatuses are the HTTP statuses of non-API answers that get their
+// own label value (HTTP_<status>); others are HTTP_other.
+var knownStatuses = map[int]bool{
+	200: true, 301: true, 302: true, 303: true, 307: true, 308: true, 400: true, 401: true, 403: true, 404: true,
+	405: true, 407: true, 408: true, 413: true, 429: true, 500: true, 502: true, 503: true, 504: true,
+}
+
+// outcome is the code label of a call's result: one of a fixed set.
 func outcome(err error) string {
 	var e *api.Error
 	switch {
 	case err == nil:
 		return "OK"
-	case errors.As(err, &e) && e.Code != "":
+	case errors.As(err, &e) && e.Code != "" && knownCodes[e.Code]:
 		return e.Code
-	case errors.As(err, &e):
+	case errors.As(err, &e) && e.Code != "":
+		return "other"
+	case errors.As(err, &e) && knownStatuses[e.HTTPStatus]:
 		return fmt.Sprintf("HTTP_%d", e.HTTPStatus)
+	case errors.As(err, &e):
+		return "HTTP_other"
 	case errors.Is(err, context.Canceled):
 		return "Canceled"
 	case errors.Is(err, context.DeadlineExceeded):

@@ -326,8 +326,8 @@ func (p *Provider) recordsAt(ctx context.Context, c *api.Client, zone, rr string
 }
 
 // prepareWrite is the common start of AppendRecords and SetRecords: the
-// client, the zone in API form, its shared state, and the input records
-// converted for the API.
+// client, the zone in API form, its shared state (to be released with
+// releaseZone), and the input records converted for the API.
 func (p *Provider) prepareWrite(zone string, recs []libdns.Record) (*api.Client, string, *zoneState, []apiValue, error) {
 	c, z, err := p.prepare(zone)
 	if err != nil {
@@ -336,6 +336,7 @@ func (p *Provider) prepareWrite(zone string, recs []libdns.Record) (*api.Client,
 	zs := p.zone(c, z)
 	in, err := p.prepareRecords(z, zs, recs)
 	if err != nil {
+		releaseZone(zs)
 		return nil, "", nil, nil, err
 	}
 	return c, z, zs, in, nil
@@ -639,6 +640,7 @@ func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns
 	if err != nil {
 		return nil, err
 	}
+	defer releaseZone(zs)
 	seen := make(map[valueKey]bool, len(in))
 	for _, v := range in {
 		if seen[v.key()] {
@@ -689,6 +691,7 @@ func (p *Provider) SetRecords(ctx context.Context, zone string, recs []libdns.Re
 	if err != nil {
 		return nil, atomicErr(err)
 	}
+	defer releaseZone(zs)
 	order, groups, err := groupRRsets(in)
 	if err != nil {
 		return nil, atomicErr(fmt.Errorf("setting records in zone %s: %w", z, err))
@@ -778,6 +781,7 @@ func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns
 		return nil, err
 	}
 	zs := p.zone(c, z)
+	defer releaseZone(zs)
 	if err := lockZone(ctx, zs); err != nil {
 		return nil, err
 	}

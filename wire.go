@@ -31,6 +31,8 @@ type recordsPage struct {
 	} `json:"DomainRecords"`
 }
 
+func (p recordsPage) entries() int { return len(p.DomainRecords.Record) }
+
 // domainsPage is a page of DescribeDomains.
 type domainsPage struct {
 	TotalCount int64 `json:"TotalCount"`
@@ -50,3 +52,5 @@ type hostedZone struct {
 		DNSServer []string `json:"DnsServer"`
 	} `json:"DnsServers"`
 }
+
+func (p domainsPage) entries() int { return len(p.Domains.Domain) }

@@ -21,8 +21,12 @@ import (
 // (see idn.go).
 func apiZone(zone string) (string, error) {
 	z := strings.TrimSuffix(strings.TrimSpace(zone), ".")
-	if z == "" {
+	if strings.Trim(z, ". ") == "" {
+		// "", ".", "..", " . ": nothing but the root.
 		return "", fmt.Errorf("zone is empty: pass the zone name, e.g. \"example.com.\"")
+	}
+	if strings.HasPrefix(z, ".") || strings.HasSuffix(z, ".") || strings.Contains(z, "..") {
+		return "", fmt.Errorf("zone %q has an empty label (a leading dot or two dots in a row): pass the zone name, e.g. \"example.com.\"", zone)
 	}
 	if _, err := idna.Lookup.ToASCII(z); err != nil {
 		// Lookup is strict (e.g. about underscores); fall back to plain
@@ -31,7 +35,12 @@ func apiZone(zone string) (string, error) {
 			return "", fmt.Errorf("zone %q is not a valid domain name: %w", zone, err)
 		}
 	}
-	return unicodeName(z), nil
+	u := unicodeName(z)
+	if strings.HasPrefix(u, ".") || strings.HasSuffix(u, ".") || strings.Contains(u, "..") {
+		// A punycode label that decodes to nothing ("xn--").
+		return "", fmt.Errorf("zone %q is not a valid domain name: a label is empty once decoded from punycode", zone)
+	}
+	return u, nil
 }
 
 // relativeName returns the AliDNS RR (host record) for a libdns name in
@@ -126,34 +135,82 @@ func listZones(ctx context.Context, c *api.Client) ([]hostedZone, error) {
 // rate limiter.
 const pageConcurrency = 10
 
+// maxPages bounds the pages read for one listing, whatever TotalCount the
+// answer claims: 500,000 records at 500 a page, 100,000 zones or records
+// of one name at 100. Alibaba Cloud documents 100,000 records per zone as
+// its default quota for PrivateZone; AliDNS publishes none lower, so this
+// leaves room for a raised quota while bounding what a broken or hostile
+// answer can cost.
+const maxPages = 1000
+
+// page is an answer page that knows how many entries it holds.
+type page interface{ entries() int }
+
 // fetchPages gets page 1, learns the total from it, then fetches the
-// remaining pages with bounded concurrency, returning them in order.
-func fetchPages[P any](pageSize int, fetch func(page int) (P, error), total func(P) int64) ([]P, error) {
+// remaining pages with bounded concurrency, returning them in order. The
+// server's TotalCount only bounds the page numbers asked for (at most
+// maxPages); nothing is allocated from it, a goroutine is started only
+// once the semaphore admits it, and the first short or empty page ends
+// the listing (AliDNS fills every page but the last).
+func fetchPages[P page](pageSize int, fetch func(page int) (P, error), total func(P) int64) ([]P, error) {
 	first, err := fetch(1)
 	if err != nil {
 		return nil, err
 	}
-	n := int((total(first) + int64(pageSize) - 1) / int64(pageSize))
-	pages := make([]P, max(n, 1))
-	pages[0] = first
-	if n <= 1 {
+	pages := []P{first}
+	t := total(first)
+	n := maxPages
+	if t <= int64(maxPages)*int64(pageSize) {
+		n = int(max((t+int64(pageSize)-1)/int64(pageSize), 1))
+	}
+	if n == 1 || first.entries() < pageSize {
 		return pages, nil
 	}
-	errs := make([]error, n)
+	type result struct {
+		page P
+		err  error
+	}
+	var (
+		mu      sync.Mutex
+		stopped bool
+		results []*result // pages 2, 3, …
+		wg      sync.WaitGroup
+	)
 	sem := make(chan struct{}, pageConcurrency)
-	var wg sync.WaitGroup
 	for i := 2; i <= n; i++ {
+		sem <- struct{}{}
+		mu.Lock()
+		if stopped {
+			mu.Unlock()
+			<-sem
+			break
+		}
+		r := new(result)
+		results = append(results, r)
+		mu.Unlock()
 		wg.Go(func() {
-			sem <- struct{}{}
 			defer func() { <-sem }()
-			pages[i-1], errs[i-1] = fetch(i)
+			r.page, r.err = fetch(i)
+			if r.err != nil || r.page.entries() < pageSize {
+				mu.Lock()
+				stopped = true
+				mu.Unlock()
+			}
 		})
 	}
 	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("page %d of %d: %w", i+1, n, err)
+	for i, r := range results {
+		if r.err != nil {
+			return nil, fmt.Errorf("page %d of %d: %w", i+2, n, r.err)
 		}
+		pages = append(pages, r.page)
+		if r.page.entries() < pageSize {
+			return pages, nil
+		}
+	}
+	if t > int64(maxPages)*int64(pageSize) {
+		return nil, fmt.Errorf("the answer claims %d entries, more than the %d pages of %d this client reads, and every page was full: "+
+			"AliDNS does not hold that many; check that the endpoint is AliDNS", t, maxPages, pageSize)
 	}
 	return pages, nil
 }
@@ -170,6 +227,7 @@ func (p *Provider) explainZoneError(ctx context.Context, c *api.Client, zone str
 	if !api.HasCode(err, zoneNotHostedCodes...) {
 		return err
 	}
+	zoneMissing(c, zone)
 	hint := ""
 	if zones, lerr := listZones(ctx, c); lerr == nil {
 		hint = closestZones(zone, zones)

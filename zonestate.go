@@ -13,6 +13,14 @@ import (
 // guarded by its write lock, except where noted.
 type zoneState struct {
 	name string
+	key  string // in zoneStates
+	// users counts the record operations holding this state (zone to
+	// releaseZone), lastUsed is when the last one ended, and missing is
+	// set when AliDNS said the zone is not hosted; guarded by
+	// zoneStatesMu.
+	users    int
+	lastUsed time.Time
+	missing  bool
 	// lock serialises the record operations on the zone that write:
 	// AliDNS answers LastOperationNotFinished to overlapping writes in a
 	// zone, and SetRecords' read-plan-write must not interleave with
@@ -45,15 +53,74 @@ const maxIssued = 4096
 // endpoint and zone: Caddy makes a Provider per site or automation
 // policy, and writes to one zone from any of them must still be
 // serialised.
-var zoneStates sync.Map // endpoint + " " + zone -> *zoneState
+//
+// A state lives while record operations hold it (zone to releaseZone), so
+// that every writer of a zone meets the same lock: none is dropped while
+// locked or waited for. Unused, it is dropped at once when AliDNS said
+// the zone is not hosted (zone names can come from anywhere, e.g. on-demand
+// TLS), and otherwise after zoneStateIdle, when what it remembers (the
+// learned minimum TTL, ids for one-call deletes) is worth little.
+var (
+	zoneStates   sync.Map   // endpoint + " " + zone -> *zoneState
+	zoneStatesMu sync.Mutex // serialises changes to zoneStates; guards zoneState.users, lastUsed, missing and zoneStatesSwept
+	// zoneStatesSwept is when idle states were last looked for.
+	zoneStatesSwept time.Time
+	// zoneStateNow is the registry's clock (tests move it).
+	zoneStateNow = time.Now
+)
 
+const (
+	// zoneStateIdle is how long an unused state is kept: as long as a
+	// learned minimum TTL is trusted.
+	zoneStateIdle = minTTLMemory
+	// zoneStateSweepEvery spaces the looks for idle states.
+	zoneStateSweepEvery = time.Minute
+)
+
+// zone returns the shared state of zone name (API form) at c's endpoint,
+// held by the caller until releaseZone.
 func (p *Provider) zone(c *api.Client, name string) *zoneState {
 	key := c.Endpoint + " " + name
-	if zs, ok := zoneStates.Load(key); ok {
-		return zs.(*zoneState)
+	zoneStatesMu.Lock()
+	defer zoneStatesMu.Unlock()
+	if now := zoneStateNow(); now.Sub(zoneStatesSwept) >= zoneStateSweepEvery {
+		zoneStatesSwept = now
+		zoneStates.Range(func(k, v any) bool {
+			if zs := v.(*zoneState); zs.users == 0 && now.Sub(zs.lastUsed) > zoneStateIdle {
+				zoneStates.Delete(k)
+			}
+			return true
+		})
 	}
-	zs, _ := zoneStates.LoadOrStore(key, &zoneState{name: name})
-	return zs.(*zoneState)
+	v, ok := zoneStates.Load(key)
+	if !ok {
+		v = &zoneState{name: name, key: key}
+		zoneStates.Store(key, v)
+	}
+	zs := v.(*zoneState)
+	zs.users++
+	return zs
+}
+
+// releaseZone ends a record operation's hold on zs.
+func releaseZone(zs *zoneState) {
+	zoneStatesMu.Lock()
+	defer zoneStatesMu.Unlock()
+	zs.users--
+	zs.lastUsed = zoneStateNow()
+	if zs.users == 0 && zs.missing {
+		zoneStates.Delete(zs.key)
+	}
+}
+
+// zoneMissing notes that AliDNS answered that zone (API form) is not
+// hosted at c's endpoint, so that its state is not kept.
+func zoneMissing(c *api.Client, zone string) {
+	zoneStatesMu.Lock()
+	defer zoneStatesMu.Unlock()
+	if v, ok := zoneStates.Load(c.Endpoint + " " + zone); ok {
+		v.(*zoneState).missing = true
+	}
 }
 
 // learnedMinTTL returns the minimum TTL learned within minTTLMemory, or 0.

@@ -38,6 +38,11 @@
 // are shorthands for Inject). Every API call, including faulted ones, is
 // recorded and can be inspected with Calls (Call.Fault, Call.AfterApply).
 //
+// HostileServer (hostile.go) answers what AliDNS never does: redirects,
+// absurd page counts, errors that echo the request's credentials in
+// JSON, XML, HTML or text, unknown error codes, and a credentials URI
+// whose errors hold the secret, for tests that a client survives them.
+//
 // # Error codes
 //
 // Errors are answered with the body {RequestId, HostId, Code, Message,
@@ -77,7 +82,7 @@
 //
 //	SimulatedGatewayHTML      502  nginx HTML page, Content-Type text/html, no X-Acs-Request-Id
 //	SimulatedEmptyError       500  empty body
-//	SimulatedEmptyOK          200  empty body (the call was applied)
+//	SimulatedEmptyOK          200  empty body (applied or not, as Injection.AfterApply says)
 //	SimulatedConnectionDrop     -  connection reset without an answer
 //
 // # Internationalised zones

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -34,7 +33,8 @@ const (
 const maxBody = 16 << 20
 
 // NewHTTPClient returns an HTTP client with explicit connect, TLS and
-// overall timeouts (zero means the defaults), honouring HTTPS_PROXY.
+// overall timeouts (zero means the defaults), honouring HTTPS_PROXY for
+// https:// endpoints only (see Proxy). It never follows a redirect.
 func NewHTTPClient(connectTimeout, requestTimeout time.Duration) *http.Client {
 	if connectTimeout <= 0 {
 		connectTimeout = DefaultConnectTimeout
@@ -44,9 +44,10 @@ func NewHTTPClient(connectTimeout, requestTimeout time.Duration) *http.Client {
 	}
 	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
 	return &http.Client{
-		Timeout: requestTimeout,
+		Timeout:       requestTimeout,
+		CheckRedirect: refuseRedirect,
 		Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
+			Proxy:                 Proxy,
 			DialContext:           dialer.DialContext,
 			TLSHandshakeTimeout:   connectTimeout,
 			ResponseHeaderTimeout: requestTimeout,
@@ -55,6 +56,39 @@ func NewHTTPClient(connectTimeout, requestTimeout time.Duration) *http.Client {
 			ForceAttemptHTTP2:     true,
 		},
 	}
+}
+
+// Proxy is the proxy rule of every request that carries credentials: a
+// plain http:// request (allowed only to this machine, see ParseEndpoint)
+// and a request to a loopback host never go through a proxy, which would
+// receive the signed request and the STS token in clear text; anything
+// else follows HTTPS_PROXY/HTTP_PROXY/NO_PROXY (http.ProxyFromEnvironment).
+func Proxy(req *http.Request) (*url.URL, error) {
+	if req.URL.Scheme == "http" || PlainHTTPAllowed(req.URL.Hostname()) {
+		return nil, nil
+	}
+	return envProxy(req)
+}
+
+// envProxy reads the proxy settings (tests replace it: the environment is
+// read only once per process).
+var envProxy = http.ProxyFromEnvironment
+
+// refuseRedirect makes an http.Client hand back a redirect answer instead
+// of following it: AliDNS never redirects, and net/http would send the
+// request's custom headers, x-acs-security-token among them, to the new
+// location, whatever its host or scheme.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// withoutRedirects returns a copy of a caller's own client (Client.HTTPClient)
+// that refuses redirects, whatever its CheckRedirect says.
+func withoutRedirects(hc *http.Client) *http.Client {
+	if hc == defaultHTTPClient {
+		return hc
+	}
+	cp := *hc
+	cp.CheckRedirect = refuseRedirect
+	return &cp
 }
 
 // Call describes one finished API call, for logging. It holds no secret.
@@ -206,12 +240,15 @@ type Pacer interface {
 // with ErrOutcomeUnknown when an attempt may have been applied.
 //
 // Retries after an ambiguous failure (lost or garbled answer, HTTP 5xx,
-// timeout) are made for every action, because none of them can change the
-// zone twice:
+// timeout, or an HTTP 200 without AliDNS's JSON answer, which always
+// carries a RequestId: an empty or foreign 200 may come from a proxy that
+// never passed the call on, or from AliDNS with the answer lost) are made
+// for every action, because none of them can change the zone twice:
 //   - DeleteDomainRecord, UpdateDomainRecord and SetDomainRecordStatus act
 //     on a RecordId: a second application finds the record already gone
 //     (DomainRecordNotBelongToUser) or already holding the new data
-//     (DomainRecordDuplicate), and changes nothing.
+//     (DomainRecordDuplicate), and changes nothing; when the first attempt
+//     was not applied, the retry is what applies it.
 //   - AddDomainRecord: AliDNS refuses a record identical to an existing one
 //     (same RR, type, value and line) with DomainRecordDuplicate, so a
 //     repeated add cannot create a second record. The error then carries
@@ -253,9 +290,9 @@ func (c *Client) do(ctx context.Context, pacer Pacer, action string, params url.
 	if err != nil {
 		return err
 	}
-	hc := c.HTTPClient
-	if hc == nil {
-		hc = defaultHTTPClient
+	hc := defaultHTTPClient
+	if c.HTTPClient != nil {
+		hc = withoutRedirects(c.HTTPClient)
 	}
 	st := &callState{c: c, ctx: ctx, pacer: pacer, action: action, params: params, out: out, call: call,
 		base: base, hc: hc, policy: c.Retry.withDefaults(), query: CanonicalQuery(params)}
@@ -314,6 +351,7 @@ func (st *callState) try(attempt int) outcome {
 		return outcome{err: fmt.Errorf("alidns %s: getting credentials: %w", st.action, err)}
 	}
 	lim := st.c.limiterFor(st.base, cred)
+	defer releaseLimiter(lim)
 	if st.pacer != nil {
 		t0 := time.Now()
 		if err := st.pacer.Wait(st.ctx); err != nil {
@@ -325,6 +363,8 @@ func (st *callState) try(attempt int) outcome {
 		return outcome{err: fmt.Errorf("alidns %s: %w", st.action, err)}
 	}
 	res := st.c.send(st.ctx, st.hc, st.base, st.action, st.query, st.params, cred)
+	sc := newScrubber(cred)
+	res.requestID = sc.cut(res.requestID, maxIDLen)
 	st.call.RequestID = res.requestID
 	switch {
 	case res.err != nil:
@@ -338,24 +378,50 @@ func (st *callState) try(attempt int) outcome {
 		if st.pacer != nil {
 			st.pacer.Accepted()
 		}
+		return st.judgeOK(attempt, res, sc)
+	}
+	return st.judgeError(attempt, res, cred, lim)
+}
+
+// judgeOK decides an HTTP 200. Only AliDNS's JSON answer, which always
+// carries a RequestId, is a success. Anything else (an empty body, a
+// page that is not JSON, JSON without RequestId: a proxy, a load
+// balancer or a truncated answer) does not say whether the call was
+// applied, so it is retried like a lost answer (Do says why that cannot
+// duplicate a write) and, when it stays so, reported as possibly applied.
+func (st *callState) judgeOK(attempt int, res result, sc scrubber) outcome {
+	var envelope struct {
+		RequestID string `json:"RequestId"`
+	}
+	derr := json.Unmarshal(res.body, &envelope)
+	if derr == nil && strings.TrimSpace(envelope.RequestID) != "" {
+		if st.call.RequestID == "" {
+			st.call.RequestID = sc.cut(envelope.RequestID, maxIDLen)
+		}
 		if st.out == nil {
 			return outcome{}
 		}
-		if derr := json.Unmarshal(res.body, st.out); derr != nil {
-			// A 200 whose body is not the answer: the call was most
-			// likely applied, but what it returned is lost.
-			st.uncertain = true
-			return outcome{retry: true, err: fmt.Errorf("alidns %s: decoding response (HTTP 200, %s) [RequestId %s]: %w", st.action, bodySnippet(res.body, cred), res.requestID, derr)}
-		}
+		derr = json.Unmarshal(res.body, st.out)
+	}
+	if derr == nil && strings.TrimSpace(envelope.RequestID) != "" {
 		return outcome{}
 	}
-	return st.judgeError(attempt, res, cred, lim)
+	st.uncertain = true
+	e := &Error{Action: st.action, HTTPStatus: res.status, RequestID: res.requestID, Body: bodySnippet(res.body, sc)}
+	e.Attempts, e.Waited = attempt, st.waited
+	if derr == nil {
+		e.Body = "JSON without RequestId: " + e.Body
+	}
+	return outcome{retry: true, err: e, apiErr: e}
 }
 
 // judgeError decides what an error answer leads to.
 func (st *callState) judgeError(attempt int, res result, cred Credential, lim *limiter) outcome {
 	e := parseError(st.action, res.status, res.requestID, res.body, cred)
-	e.annotate(attempt, st.waited, st.params, res.body) // error.go
+	e.annotate(attempt, st.waited, st.params) // error.go
+	if res.status >= 300 && res.status < 400 {
+		e.Location = newScrubber(cred).cut(redirectTarget(res.header.Get("Location"), st.base), maxIDLen)
+	}
 	if res.status >= 500 {
 		// A server error says nothing about whether the backend applied
 		// the call before failing.
@@ -460,6 +526,13 @@ func (c *Client) send(ctx context.Context, hc *http.Client, base *url.URL, actio
 	return res
 }
 
+// Longest server text kept for each field of an error (after scrubbing).
+const (
+	maxIDLen      = 128 // RequestId, Code, AccessDeniedDetail values
+	maxMessageLen = 1000
+	maxBodyLen    = 200 // start of a non-API body
+)
+
 type errorBody struct {
 	RequestID          string         `json:"RequestId"`
 	Code               string         `json:"Code"`
@@ -468,46 +541,52 @@ type errorBody struct {
 	AccessDeniedDetail map[string]any `json:"AccessDeniedDetail"`
 }
 
+// parseError reads an error answer. Every piece of server text it keeps
+// is scrubbed of cred's secrets first and cut to length after (see
+// scrub.go); the rest (HostId, other fields) is dropped.
 func parseError(action string, status int, requestID string, body []byte, cred Credential) *Error {
+	sc := newScrubber(cred)
 	e := &Error{Action: action, HTTPStatus: status, RequestID: requestID}
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil && eb.Code != "" {
-		e.Code = eb.Code
-		e.Message = scrub(eb.Message, cred)
-		e.Recommend = eb.Recommend
+		e.Code = sc.cut(eb.Code, maxIDLen)
+		e.Message = sc.cut(eb.Message, maxMessageLen)
+		e.Recommend = sc.cut(eb.Recommend, maxMessageLen)
 		if eb.RequestID != "" {
-			e.RequestID = eb.RequestID
+			e.RequestID = sc.cut(eb.RequestID, maxIDLen)
 		}
-		if e.Code == "Forbidden.RAM" || strings.HasPrefix(e.Code, "Forbidden") {
+		if len(eb.AccessDeniedDetail) > 0 {
+			e.detail = make(map[string]string, len(eb.AccessDeniedDetail))
+			for k, v := range eb.AccessDeniedDetail {
+				if str, ok := v.(string); ok && len(k) <= maxIDLen {
+					e.detail[k] = strings.TrimSpace(sc.cut(str, maxIDLen))
+				}
+			}
+		}
+		if IsForbidden(e.Code) {
 			e.DeniedAction = "alidns:" + action
 		}
 		return e
 	}
-	e.Body = bodySnippet(body, cred)
+	e.Body = bodySnippet(body, sc)
 	return e
 }
 
 // bodySnippet is the start of a body that is not the API's JSON, scrubbed
 // of secrets, for error messages.
-func bodySnippet(body []byte, cred Credential) string {
-	snippet := bytes.TrimSpace(body)
-	if len(snippet) > 200 {
-		snippet = snippet[:200]
-	}
-	if s := scrub(string(snippet), cred); s != "" {
+func bodySnippet(body []byte, sc scrubber) string {
+	if s := sc.cut(strings.TrimSpace(string(body[:min(len(body), maxScrubScan)])), maxBodyLen); s != "" {
 		return s
 	}
 	return "(empty)"
 }
 
-// scrub removes secret material from text the server echoed back (a
-// signature-mismatch message quotes the string to sign, which for STS
-// requests includes the token).
-func scrub(s string, cred Credential) string {
-	for _, secret := range []string{cred.AccessKeySecret, cred.SecurityToken, PercentEncode(cred.SecurityToken), PercentEncode(PercentEncode(cred.SecurityToken))} {
-		if len(secret) >= 4 {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
-		}
+// redirectTarget is where a refused redirect pointed, for the error:
+// scheme and host only (a query could hold anything), relative to base.
+func redirectTarget(location string, base *url.URL) string {
+	u, err := base.Parse(strings.TrimSpace(location))
+	if err != nil || u.Host == "" {
+		return "(no valid Location)"
 	}
-	return s
+	return RedactEndpoint(u.Scheme + "://" + u.Host)
 }

@@ -15,7 +15,7 @@ const DefaultEndpoint = "https://alidns.aliyuncs.com"
 // ParseEndpoint validates an endpoint given as "https://host[:port]",
 // "http://host[:port]" or a bare "host[:port]" (which means HTTPS), and
 // returns its normalised URL with path "/". Plain http:// is accepted only
-// for loopback hosts.
+// where PlainHTTPAllowed says.
 //
 // Errors never quote credentials or a query the endpoint was given with:
 // "https://user:pass@host/?token=x" is shown as "https://[redacted]@host/?[redacted]".
@@ -54,17 +54,22 @@ func ParseEndpoint(raw string) (*url.URL, error) {
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("endpoint %q must be only scheme://host[:port], without path or query", s)
 	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("endpoint %q: plain http:// is only allowed for a loopback host (a local simulator), since requests carry the STS token and signatures in clear text; use https://%s", s, u.Host)
+	if u.Scheme == "http" && !PlainHTTPAllowed(u.Hostname()) {
+		return nil, fmt.Errorf("endpoint %q: plain http:// is only allowed for localhost or a loopback IP address such as 127.0.0.1 (a local simulator), since requests carry the STS token and signatures in clear text; use https://%s", s, u.Host)
 	}
 	u.Path = "/"
 	return u, nil
 }
 
-// isLoopback reports whether host names this machine: "localhost" or a
-// loopback IP address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+// PlainHTTPAllowed is the one rule for plain http:// wherever credentials
+// travel (the API endpoint, ALIBABA_CLOUD_CREDENTIALS_URI): only to a
+// host that cannot be anywhere but this machine, a literal loopback IP
+// address or "localhost" itself. Not "*.localhost" nor "localhost.": a
+// resolver or /etc/hosts may map them elsewhere, and proxy settings
+// (HTTP_PROXY) apply to them, so the STS token would cross a network in
+// clear text. Requests to these hosts never go through a proxy (Proxy).
+func PlainHTTPAllowed(host string) bool {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)

@@ -41,6 +41,13 @@ type Error struct {
 	Waited time.Duration
 	// Body is the start of a non-JSON error body, for diagnostics.
 	Body string
+	// Location is where a refused redirect (HTTP 3xx) pointed: scheme and
+	// host only.
+	Location string
+
+	// detail holds the string values of the body's AccessDeniedDetail,
+	// already scrubbed.
+	detail map[string]string
 }
 
 func (e *Error) Error() string {
@@ -48,7 +55,9 @@ func (e *Error) Error() string {
 	fmt.Fprintf(&b, "alidns %s: ", e.Action)
 	if e.Code == "" {
 		fmt.Fprintf(&b, "HTTP %d", e.HTTPStatus)
-		if e.Body != "" {
+		if e.HTTPStatus >= 300 && e.HTTPStatus < 400 {
+			fmt.Fprintf(&b, " redirect to %s refused: AliDNS never redirects, so what answered is not AliDNS (check the endpoint, or a proxy or captive portal in the way)", e.Location)
+		} else if e.Body != "" {
 			fmt.Fprintf(&b, " with a non-API response body: %q", e.Body)
 		}
 	} else {
@@ -73,17 +82,13 @@ func (e *Error) Error() string {
 // annotate completes an error answer with what the client knows about the
 // call: the attempts made and the time waited between them, and for an
 // access denial the action, resource and identity from the body's
-// AccessDeniedDetail, or else from the request.
-func (e *Error) annotate(attempts int, waited time.Duration, params url.Values, body []byte) {
+// AccessDeniedDetail (scrubbed by parseError), or else from the request.
+func (e *Error) annotate(attempts int, waited time.Duration, params url.Values) {
 	e.Attempts, e.Waited = attempts, waited
 	if !IsForbidden(e.Code) {
 		return
 	}
-	var eb struct {
-		Detail map[string]any `json:"AccessDeniedDetail"`
-	}
-	_ = json.Unmarshal(body, &eb)
-	str := func(k string) string { v, _ := eb.Detail[k].(string); return strings.TrimSpace(v) }
+	str := func(k string) string { return e.detail[k] }
 	e.DeniedAction = "alidns:" + e.Action
 	if a := str("AuthAction"); a != "" {
 		e.DeniedAction = a

@@ -41,6 +41,10 @@ type limiter struct {
 	lastCut   time.Time
 	lastThrot time.Time
 
+	// users counts the attempts holding this limiter (limiterFor to
+	// releaseLimiter); guarded by limitersMu, not mu.
+	users int
+
 	// now and sleep are for tests; nil means the real clock.
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
@@ -203,15 +207,69 @@ func throttleTimeLeft(h http.Header) time.Duration {
 // whole process: AliDNS counts requests per account, and Caddy makes one
 // Provider (so one Client) per site or automation policy, so a limiter per
 // Client would let each of them spend the account's quota on its own.
-// Temporary (STS) credentials get a new AccessKey ID when renewed, and so
-// a fresh limiter; one left behind is idle and small.
-var limiters sync.Map // host + "\x00" + AccessKey ID -> *limiter
+//
+// Temporary (STS) credentials get a new AccessKey ID at every renewal, so
+// entries are evicted once nothing distinguishes them from a fresh
+// limiter (see idle) and no attempt holds them; the map then holds at
+// most limiterKeep entries plus those in use or still pacing.
+var (
+	limiters   sync.Map   // host + "\x00" + AccessKey ID -> *limiter
+	limitersMu sync.Mutex // serialises changes to limiters; guards limiter.users and the two below
+	// limiterCount is the number of entries; a sweep runs when it reaches
+	// limiterSweepAt, which is then set to twice what is left (amortised
+	// constant cost per new entry).
+	limiterCount   int
+	limiterSweepAt = limiterKeep
+)
 
+// limiterKeep is the number of entries below which nothing is swept.
+const limiterKeep = 64
+
+// limiterFor returns the limiter of base's host and cred's AccessKey ID,
+// held until releaseLimiter.
 func (c *Client) limiterFor(base *url.URL, cred Credential) *limiter {
 	key := base.Host + "\x00" + cred.AccessKeyID
-	if l, ok := limiters.Load(key); ok {
-		return l.(*limiter)
+	limitersMu.Lock()
+	defer limitersMu.Unlock()
+	if v, ok := limiters.Load(key); ok {
+		l := v.(*limiter)
+		l.users++
+		return l
 	}
-	l, _ := limiters.LoadOrStore(key, &limiter{})
-	return l.(*limiter)
+	l := &limiter{users: 1}
+	limiters.Store(key, l)
+	limiterCount++
+	if limiterCount >= limiterSweepAt {
+		sweepLimitersLocked()
+		limiterSweepAt = max(limiterKeep, 2*limiterCount)
+	}
+	return l
+}
+
+// releaseLimiter ends an attempt's hold on l.
+func releaseLimiter(l *limiter) {
+	limitersMu.Lock()
+	defer limitersMu.Unlock()
+	l.users--
+}
+
+// sweepLimitersLocked drops the entries that no attempt holds and that
+// are idle. Called with limitersMu held.
+func sweepLimitersLocked() {
+	limiters.Range(func(k, v any) bool {
+		if l := v.(*limiter); l.users == 0 && l.idle() {
+			limiters.Delete(k)
+			limiterCount--
+		}
+		return true
+	})
+}
+
+// idle reports whether l would behave like a fresh limiter: unlimited, or
+// quiet for longer than limiterQuietTime (its next wait lifts the limit).
+// Only its count of the last second's successes is lost by dropping it.
+func (l *limiter) idle() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rate == 0 || l.clock().Sub(l.lastThrot) > limiterQuietTime
 }

@@ -21,8 +21,8 @@ func Sleep(ctx context.Context, d time.Duration) error {
 // RetryPolicy bounds how a call is retried. A retry happens for answers
 // that mean "not done" (throttling, LastOperationNotFinished,
 // InternalError, ServiceUnavailable, HTTP 429) and for ambiguous failures
-// (HTTP 5xx, lost or garbled answers, timeouts); Client.Do says why the
-// latter cannot duplicate a write.
+// (HTTP 5xx, lost or garbled answers, an HTTP 200 without a RequestId,
+// timeouts); Client.Do says why the latter cannot duplicate a write.
 type RetryPolicy struct {
 	// MaxAttempts is the most requests sent for one call (default 8).
 	MaxAttempts int
