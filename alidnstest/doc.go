@@ -77,7 +77,7 @@
 //
 //	SimulatedGatewayHTML      502  nginx HTML page, Content-Type text/html, no X-Acs-Request-Id
 //	SimulatedEmptyError       500  empty body
-//	SimulatedEmptyOK          200  empty body (the call was applied)
+//	SimulatedEmptyOK          200  empty body (applied or not, as injected)
 //	SimulatedConnectionDrop     -  connection reset without an answer
 //
 // # Internationalised zones

@@ -187,8 +187,9 @@ const (
 	// FaultReset closes the connection without any answer (a TCP RST:
 	// SO_LINGER 0).
 	FaultReset FaultKind = "reset"
-	// FaultEmptyOK answers HTTP 200 with an empty body. It is only
-	// meaningful after apply, so it always applies the call first.
+	// FaultEmptyOK answers HTTP 200 with an empty body: after apply, the
+	// change is committed; before apply, nothing changes, so a client
+	// that takes any 200 for success is wrong either way.
 	FaultEmptyOK FaultKind = "empty-ok"
 	// FaultSlow holds the answer for Injection.Delay, then answers
 	// normally. Before apply, the call is applied after the delay unless
@@ -294,15 +295,12 @@ func burst(qps float64) float64 {
 }
 
 // Inject queues a scripted one-shot fault (see Injection). An empty Kind
-// means FaultAPIError; FaultEmptyOK always applies the call first. It
-// panics on an invalid injection (FaultAPIError without Code, FaultSlow
-// without Delay, unknown Kind), as a test-setup mistake.
+// means FaultAPIError. It panics on an invalid injection (FaultAPIError
+// without Code, FaultSlow without Delay, unknown Kind), as a test-setup
+// mistake.
 func (s *Server) Inject(in Injection) {
 	if in.Kind == "" {
 		in.Kind = FaultAPIError
-	}
-	if in.Kind == FaultEmptyOK {
-		in.AfterApply = true
 	}
 	if err := in.validate(); err != nil {
 		panic("alidnstest: Inject: " + err.Error())

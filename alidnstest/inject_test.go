@@ -101,7 +101,7 @@ func TestInjectKinds(t *testing.T) {
 		{Injection{Kind: FaultEmptyError, AfterApply: true, Status: 503}, true, CodeEmptyError, empty(503), 0},
 		{Injection{Kind: FaultReset}, false, CodeDropped, reset, 0},
 		{Injection{Kind: FaultReset, AfterApply: true}, true, CodeDropped, reset, 0},
-		{Injection{Kind: FaultEmptyOK}, true, CodeEmptyOK, empty(200), 0}, // always after apply
+		{Injection{Kind: FaultEmptyOK}, false, CodeEmptyOK, empty(200), 0},
 		{Injection{Kind: FaultEmptyOK, AfterApply: true}, true, CodeEmptyOK, empty(200), 0},
 		{Injection{Kind: FaultSlow, Delay: 400 * time.Millisecond}, false, "ClientGone", timeout, 100 * time.Millisecond},
 		{Injection{Kind: FaultSlow, Delay: 400 * time.Millisecond, AfterApply: true}, true, "ClientGone", timeout, 100 * time.Millisecond},
