@@ -533,7 +533,9 @@ func TestModelOneShotFaults(t *testing.T) {
 			sc.set(sc.free, "grow", addr("www", "10.0.0.1", 0), addr("www", "10.0.0.2", 0))
 		}},
 		{"UpdateDomainRecord", func(sc *scenario) { sc.set(sc.free, "replace", addr("www", "10.0.0.3", 0)) }},
-		{"DeleteDomainRecord", func(sc *scenario) { sc.delete(sc.free, "DeleteRecords by returned record", sc.returnedOf(sc.free, "10.0.0.1")) }},
+		{"DeleteDomainRecord", func(sc *scenario) {
+			sc.delete(sc.free, "DeleteRecords by returned record", sc.returnedOf(sc.free, "10.0.0.1"))
+		}},
 		{"DeleteDomainRecord", func(sc *scenario) {
 			sc.delete(sc.free, "DeleteRecords by value", libdns.RR{Name: "www", Type: "A", Data: "10.0.0.1"})
 		}},
