@@ -538,7 +538,7 @@ func (w *worker) fail(inv, format string, args ...any) {
 			}
 		}
 	}
-	w.logf("  VIOLATION [%s] %s", inv, v.detail)
+	w.logf("  VIOLATION [%s] (after %s) %s", inv, time.Since(r.began).Round(time.Millisecond), v.detail)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.violations = append(r.violations, v)

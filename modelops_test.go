@@ -321,13 +321,30 @@ func (w *worker) appendCheck(ctx context.Context, p *Provider, z *mzone, before 
 				w.seen[id] = rec
 			}
 		}
-		w.noteLearned(z, in, len(d.added) > 0)
+		w.noteLearned(z, mark, before, after)
 		return
 	}
+	w.noteLearned(z, mark, before, after)
 	w.checkErr("AppendRecords", err)
 	unknown := mayHaveApplied(err)
+	// Records created before the failure are returned with the error;
+	// any other record it created is left behind unless the error says
+	// the write may have been applied.
+	reported := map[string]bool{}
+	for _, rec := range out {
+		reported[idOf(rec)] = true
+	}
+	var unreported, created []srec
+	for _, a := range d.added {
+		if reported[a.raw.RecordID] {
+			created = append(created, a)
+		} else {
+			unreported = append(unreported, a)
+		}
+	}
+	w.checkReturned("AppendRecords (failed)", out, created, true, beforeIDs)
 	switch {
-	case len(d.added) > 0 && !unknown:
+	case len(unreported) > 0 && !unknown:
 		w.fail("failed AppendRecords left records behind", "%s: %v; zone: %s", what, err, d)
 	case unknown && len(d.added) == 0 && !w.cancelled && dupOf == nil && w.lookupsAnswered(mark, z, before, after):
 		// Every lookup was answered and no record with the value exists:
@@ -361,14 +378,12 @@ func (w *worker) lookupsAnswered(mark int, z *mzone, states ...[]srec) bool {
 	return looked
 }
 
-// noteLearned records that the provider wrote a TTL below the zone's
-// minimum (and so learned it).
-func (w *worker) noteLearned(z *mzone, in []libdns.Record, wrote bool) {
-	if !wrote {
-		return
-	}
-	for _, rec := range in {
-		if s := int64(rec.RR().TTL / time.Second); s > 0 && s < z.min {
+// noteLearned records that AliDNS told the provider the zone's minimum
+// TTL (QuotaExceeded.TTL) since mark, so that it knows it.
+func (w *worker) noteLearned(z *mzone, mark int, states ...[]srec) {
+	calls, _ := w.r.callsSince(mark, z.name, ids(states...))
+	for _, c := range calls {
+		if c.Code == "QuotaExceeded.TTL" {
 			z.learned = true
 		}
 	}
@@ -395,9 +410,10 @@ func (w *worker) opSet(ctx context.Context, p *Provider) {
 	want, variant := w.setVariant(z, k, cur)
 	var in []libdns.Record
 	for _, c := range want {
-		in = append(in, w.render(z, c))
+		rec := w.render(z, c)
+		in = append(in, rec)
 		if w.chance(10) {
-			in = append(in, w.render(z, c)) // identical inputs count once
+			in = append(in, rec) // identical inputs count once
 		}
 	}
 	w.rng.Shuffle(len(in), func(i, j int) { in[i], in[j] = in[j], in[i] })
@@ -534,6 +550,7 @@ func (w *worker) setCheck(ctx context.Context, p *Provider, z *mzone, before []s
 	}
 	if err != nil {
 		w.checkErr("SetRecords", err)
+		w.noteLearned(z, mark, before, after)
 		for _, a := range d.added {
 			if targeted(a.c) && !isAsked(a.c) {
 				w.fail("failed SetRecords wrote a record it was not asked for", "%s: %v; zone: %s", what, err, d)
@@ -604,7 +621,9 @@ func (w *worker) setCheck(ctx context.Context, p *Provider, z *mzone, before []s
 	needed = needed || !sameMultiset(liveBefore, want)
 	if calls, ok := w.r.callsSince(mark, z.name, ids(before, after)); ok && !needed {
 		for _, c := range calls {
-			if strings.HasSuffix(c.Action, "DomainRecord") && !strings.HasPrefix(c.Action, "Describe") {
+			// A write refused by an API error changed nothing.
+			refused := c.Code != "" && c.Fault == ""
+			if strings.HasSuffix(c.Action, "DomainRecord") && !strings.HasPrefix(c.Action, "Describe") && !refused {
 				w.fail("SetRecords wrote although the zone already held the result", "%s: %s %v", what, c.Action, c.Params)
 				break
 			}
@@ -622,7 +641,7 @@ func (w *worker) setCheck(ctx context.Context, p *Provider, z *mzone, before []s
 			w.seen[id] = rec
 		}
 	}
-	w.noteLearned(z, in, len(d.added)+len(d.changed) > 0)
+	w.noteLearned(z, mark, before, after)
 }
 
 func sameMultiset(a, b []crec) bool {
