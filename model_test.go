@@ -94,10 +94,10 @@ var modelCISet = []struct {
 	seed           int64
 	workers, iters int
 }{
-	{seed: 24, workers: 1, iters: 90},
-	{seed: 23, workers: 1, iters: 90},
-	{seed: 13, workers: 1, iters: 90},
-	{seed: 10, workers: 4, iters: 30},
+	{seed: 3, workers: 1, iters: 200},
+	{seed: 16, workers: 1, iters: 200},
+	{seed: 11, workers: 1, iters: 200},
+	{seed: 13, workers: 4, iters: 60},
 }
 
 // modelConfig is the configuration of one TestModel run.
@@ -282,6 +282,9 @@ func TestModel(t *testing.T) {
 	for _, run := range modelCISet {
 		c := cfg
 		c.seed, c.workers, c.iters, c.timed = run.seed, run.workers, run.iters, run.workers > 1
+		if testing.Short() {
+			c.iters /= 4
+		}
 		t.Run(fmt.Sprintf("seed=%d,workers=%d", run.seed, run.workers), func(t *testing.T) { runModel(t, c) })
 	}
 }

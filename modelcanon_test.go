@@ -192,19 +192,20 @@ func svcKeyOrder(k string) int {
 }
 
 // canonSvcParams puts SvcParams in RFC 9460 key order. Values are kept
-// (alpn=h2,h3 and alpn=h3,h2 differ); quotes around a value go.
+// (alpn=h2,h3 and alpn=h3,h2 differ); quotes around a value, and the "="
+// of an empty one, go.
 func canonSvcParams(params string) string {
 	f := strings.Fields(params)
 	for i, tok := range f {
 		k, v, hasV := strings.Cut(tok, "=")
 		k = strings.ToLower(k)
-		if hasV {
-			if u, err := strconv.Unquote(v); err == nil {
-				v = u
-			}
+		if u, err := strconv.Unquote(v); hasV && err == nil {
+			v = u
+		}
+		if v != "" {
 			f[i] = k + "=" + v
 		} else {
-			f[i] = k
+			f[i] = k // "key=" and "key" are the same empty value
 		}
 	}
 	sort.SliceStable(f, func(i, j int) bool {
