@@ -12,6 +12,7 @@ type actx struct {
 	p      url.Values
 	now    time.Time
 	action string
+	rd     Readings
 }
 
 func (a *actx) get(name string) string { return a.p.Get(name) }

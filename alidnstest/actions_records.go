@@ -7,7 +7,7 @@ import (
 )
 
 // recordJSON renders a record as in DescribeDomainRecords.
-func recordJSON(r *record) map[string]any {
+func recordJSON(r *record, rd Readings) map[string]any {
 	m := map[string]any{
 		"RecordId":        r.RecordID,
 		"DomainName":      r.Zone,
@@ -20,8 +20,8 @@ func recordJSON(r *record) map[string]any {
 		"Locked":          r.Locked,
 		"Weight":          r.Weight,
 		"LbaStatus":       false,
-		"CreateTimestamp": millis(r.Created),
-		"UpdateTimestamp": millis(r.Updated),
+		"CreateTimestamp": rd.stamp(r.Created),
+		"UpdateTimestamp": rd.stamp(r.Updated),
 	}
 	switch r.Type {
 	case "MX", "HTTPS", "SVCB":
@@ -45,10 +45,11 @@ func (a *actx) recordSpec(z *zone) (recordSpec, *apiError) {
 	if rs.rr, e = normalizeRR(a.get("RR"), z.ascii); e != nil {
 		return rs, e
 	}
+	rs.rr = a.rd.storedRR(rs.rr, a.get("RR"))
 	if rs.typ, e = normalizeType(a.get("Type")); e != nil {
 		return rs, e
 	}
-	rs.value = strings.TrimSpace(a.get("Value"))
+	rs.value = a.rd.storedValue(rs.typ, a.get("Value"))
 	if e = validateValue(rs.typ, rs.value); e != nil {
 		return rs, e
 	}
@@ -263,7 +264,7 @@ func (a *actx) recordFilter() (func(*record) bool, *apiError) {
 	return nil, errInvalid("SearchMode", "SearchMode must be LIKE, EXACT, ADVANCED or COMBINATION.")
 }
 
-func recordPage(recs []*record, page, size int, ascending bool) map[string]any {
+func recordPage(recs []*record, page, size int, ascending bool, rd Readings) map[string]any {
 	newestFirst(recs)
 	if ascending {
 		sort.Slice(recs, func(i, j int) bool { return recs[i].seq < recs[j].seq })
@@ -271,7 +272,7 @@ func recordPage(recs []*record, page, size int, ascending bool) map[string]any {
 	lo, hi := pageOf(len(recs), page, size)
 	list := make([]any, 0, hi-lo)
 	for _, r := range recs[lo:hi] {
-		list = append(list, recordJSON(r))
+		list = append(list, recordJSON(r, rd))
 	}
 	return map[string]any{
 		"TotalCount":    len(recs),
@@ -300,7 +301,7 @@ func (s *Server) describeDomainRecords(a *actx) (map[string]any, *apiError) {
 			recs = append(recs, r)
 		}
 	}
-	return recordPage(recs, page, size, strings.EqualFold(a.get("Direction"), "ASC")), nil
+	return recordPage(recs, page, size, strings.EqualFold(a.get("Direction"), "ASC"), a.rd), nil
 }
 
 func (s *Server) describeSubDomainRecords(a *actx) (map[string]any, *apiError) {
@@ -339,7 +340,7 @@ func (s *Server) describeSubDomainRecords(a *actx) (map[string]any, *apiError) {
 			recs = append(recs, r)
 		}
 	}
-	return recordPage(recs, page, size, false), nil
+	return recordPage(recs, page, size, false, a.rd), nil
 }
 
 // zoneForSubDomain finds the zone of a SubDomain without DomainName the way
@@ -369,7 +370,7 @@ func (s *Server) describeDomainRecordInfo(a *actx) (map[string]any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	m := recordJSON(r)
+	m := recordJSON(r, a.rd)
 	m["DomainId"] = z.id
 	m["PunyCode"] = z.ascii
 	m["GroupId"] = ""

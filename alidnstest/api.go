@@ -132,7 +132,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		e, fault = s.beforeFaults(req.action)
 		if e == nil && fault == nil {
-			resp, e = spec.handler(s, &actx{p: req.params, now: s.now(), action: req.action})
+			resp, e = spec.handler(s, &actx{p: req.params, now: s.now(), action: req.action, rd: s.rd})
 			if e == nil {
 				after = s.afterFaults(req.action)
 			}

@@ -43,6 +43,13 @@
 // JSON, XML, HTML or text, unknown error codes, and a credentials URI
 // whose errors hold the secret, for tests that a client survives them.
 //
+// Where the real service's behaviour is not public, SetReadings chooses
+// among plausible readings (Readings: white space around TXT values, the
+// case of stored host records, the resolution of record timestamps, the
+// order of stored HTTPS/SVCB params), so that a client can be tested
+// under each. Every API answer (not a reset) carries a Date header from
+// the simulator's clock (WithClock), as AliDNS's answers carry its own.
+//
 // # Error codes
 //
 // Errors are answered with the body {RequestId, HostId, Code, Message,

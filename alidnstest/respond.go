@@ -97,8 +97,17 @@ func xmlEscape(b *bytes.Buffer, s string) {
 	b.WriteString(r.Replace(s))
 }
 
+// stampDate sets the Date header of an API answer from the simulator's
+// clock, as any HTTP server sets it from its own: clients read the
+// server's time from it (to tell whether a record was created after a
+// request left, whatever the clock skew), and WithClock must reach it.
+func (s *Server) stampDate(w http.ResponseWriter) {
+	w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
+}
+
 // respond writes the API response (success or error) and logs the call.
 func (s *Server) respond(w http.ResponseWriter, r *http.Request, req *apiRequest, call Call, resp map[string]any, e *apiError) {
+	s.stampDate(w)
 	status := http.StatusOK
 	root := req.action + "Response"
 	var body map[string]any
@@ -187,6 +196,9 @@ func (s *Server) answerFault(w http.ResponseWriter, r *http.Request, req *apiReq
 	case FaultAPIError:
 		s.respond(w, r, req, call, nil, injectedError(in))
 		return
+	}
+	s.stampDate(w)
+	switch in.Kind {
 	case FaultGatewayHTML:
 		status := in.Status
 		if status == 0 {

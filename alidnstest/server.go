@@ -47,6 +47,7 @@ type Server struct {
 	st state
 	fl faultState
 	cl callLog
+	rd Readings
 }
 
 // NewServer starts a simulator with a plain-HTTP API and, unless
