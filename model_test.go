@@ -427,17 +427,26 @@ func (r *modelRun) newProviders() {
 	r.noRetry = mk(api.NoRetry)
 }
 
-// resetProcessState forgets what this process learned about zones (write
-// locks, pacing, issued record ids, learned minimum TTLs), as a restart
-// of the process does. Only while no operation runs.
-func resetProcessState() { zoneStates.Clear() }
+// resetProcessState forgets what this process learned about the zones of
+// the simulator at endpoint (write locks, pacing, issued record ids,
+// learned minimum TTLs), as a restart of the process does. Only while no
+// operation on them runs; other tests' simulators are left alone.
+func resetProcessState(endpoint string) {
+	host := strings.TrimPrefix(strings.TrimPrefix(endpoint, "http://"), "https://")
+	zoneStates.Range(func(k, _ any) bool {
+		if strings.Contains(k.(string), host) {
+			zoneStates.Delete(k)
+		}
+		return true
+	})
+}
 
 // restart restarts the process between operations: once every worker is
 // idle, fresh Providers and fresh process state.
 func (r *modelRun) restart(w *worker) {
 	r.opMu.Lock()
 	defer r.opMu.Unlock()
-	resetProcessState()
+	resetProcessState(r.s.URL)
 	r.newProviders()
 	for _, o := range r.workers {
 		for _, z := range o.zones {
