@@ -37,10 +37,11 @@ package alidns
 // seed (readingsFor). A worker may also use a Provider without retries,
 // whose failures are expected but must still leave the zone consistent.
 //
-// make test runs the fixed seed set modelCISet; with one worker a seed
-// replays exactly (the time-based faults, busy windows and throttling,
-// are left out of single-worker runs). make soak runs random seeds for
-// ALIDNS_MODEL_DURATION.
+// make test runs the fixed seed set modelCISet (a quarter of it with
+// -short); with one worker a seed replays exactly (the time-based faults,
+// busy windows and throttling, are left out of single-worker runs) as
+// long as the provider itself is deterministic. make soak runs random
+// seeds for ALIDNS_MODEL_DURATION, throttling included.
 //
 // Knobs (flags need go test -run TestModel . as other packages do not
 // define them; env vars work with ./...):
