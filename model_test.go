@@ -37,10 +37,11 @@ package alidns
 // seed (readingsFor). A worker may also use a Provider without retries,
 // whose failures are expected but must still leave the zone consistent.
 //
-// make test runs the fixed seed set modelCISet; with one worker a seed
-// replays exactly (the time-based faults, busy windows and throttling,
-// are left out of single-worker runs). make soak runs random seeds for
-// ALIDNS_MODEL_DURATION.
+// make test runs the fixed seed set modelCISet (a quarter of it with
+// -short); with one worker a seed replays exactly (the time-based faults,
+// busy windows and throttling, are left out of single-worker runs) as
+// long as the provider itself is deterministic. make soak runs random
+// seeds for ALIDNS_MODEL_DURATION, throttling included.
 //
 // Knobs (flags need go test -run TestModel . as other packages do not
 // define them; env vars work with ./...):
@@ -427,17 +428,26 @@ func (r *modelRun) newProviders() {
 	r.noRetry = mk(api.NoRetry)
 }
 
-// resetProcessState forgets what this process learned about zones (write
-// locks, pacing, issued record ids, learned minimum TTLs), as a restart
-// of the process does. Only while no operation runs.
-func resetProcessState() { zoneStates.Clear() }
+// resetProcessState forgets what this process learned about the zones of
+// the simulator at endpoint (write locks, pacing, issued record ids,
+// learned minimum TTLs), as a restart of the process does. Only while no
+// operation on them runs; other tests' simulators are left alone.
+func resetProcessState(endpoint string) {
+	host := strings.TrimPrefix(strings.TrimPrefix(endpoint, "http://"), "https://")
+	zoneStates.Range(func(k, _ any) bool {
+		if strings.Contains(k.(string), host) {
+			zoneStates.Delete(k)
+		}
+		return true
+	})
+}
 
 // restart restarts the process between operations: once every worker is
 // idle, fresh Providers and fresh process state.
 func (r *modelRun) restart(w *worker) {
 	r.opMu.Lock()
 	defer r.opMu.Unlock()
-	resetProcessState()
+	resetProcessState(r.s.URL)
 	r.newProviders()
 	for _, o := range r.workers {
 		for _, z := range o.zones {

@@ -875,8 +875,11 @@ func (w *worker) deleteCheck(ctx context.Context, p *Provider, z *mzone, before 
 			exp = append(exp, s)
 		}
 		inv := "DeleteRecords deleted other records than asked"
-		if len(d.gone) == 0 {
+		switch {
+		case len(d.gone) == 0:
 			inv = "success with the zone unchanged when a change was asked"
+		case len(d.gone) < len(expect):
+			inv = "DeleteRecords left a record it was asked to delete"
 		}
 		w.fail(inv, "%s: deleted %s, matching %v are %s", what, fmtSrecs(d.gone), ms, fmtSrecs(exp))
 	}

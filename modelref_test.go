@@ -39,7 +39,7 @@ func newScenario(t *testing.T) *scenario {
 	r.began = time.Now()
 	r.readings = alidnstest.Readings{}
 	r.s.SetReadings(r.readings)
-	resetProcessState() // as a fresh process
+	resetProcessState(r.s.URL) // as a fresh process
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	w := r.workers[0]
@@ -465,7 +465,18 @@ func TestModelRestartBetweenOperations(t *testing.T) {
 	sc.append(z, libdns.TXT{Name: "_acme-challenge", Text: "one", TTL: 30 * time.Second})
 	rec := sc.returnedOf(z, "one")
 	sc.restart()
+	mark := sc.r.callMark()
 	sc.delete(z, "DeleteRecords by returned record after a restart", rec)
+	// The restart is real: the new process does not know the id still
+	// holds that record, so it looked the record up.
+	calls, _ := sc.r.callsSince(mark, z.name, nil)
+	looked := false
+	for _, c := range calls {
+		looked = looked || strings.HasPrefix(c.Action, "Describe")
+	}
+	if !looked {
+		t.Errorf("after a restart DeleteRecords trusted a record id without a lookup: %+v", calls)
+	}
 	sc.set(z, "empty to N", addr("www", "192.0.2.1", 30*time.Second), addr("www", "192.0.2.2", 0))
 	sc.restart()
 	sc.set(z, "unchanged after a restart", addr("www", "192.0.2.2", 0), addr("www", "192.0.2.1", 59*time.Second))
