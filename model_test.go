@@ -424,8 +424,7 @@ func (r *modelRun) newProviders() {
 	for range modelProviders {
 		r.providers = append(r.providers, mk(modelRetry))
 	}
-	// TODO(issue 14): alidns.NoRetry once exported.
-	r.noRetry = mk(api.NoRetry)
+	r.noRetry = mk(NoRetry)
 }
 
 // resetProcessState forgets what this process learned about the zones of

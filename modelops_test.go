@@ -20,8 +20,7 @@ import (
 )
 
 // mayHaveApplied reports whether err says a write may have been applied.
-// TODO(issue 14): errors.Is(err, ErrOutcomeUnknown) once exported.
-func mayHaveApplied(err error) bool { return api.MayHaveApplied(err) }
+func mayHaveApplied(err error) bool { return errors.Is(err, ErrOutcomeUnknown) }
 
 // zoneArg is the zone argument of a call: usually the FQDN, sometimes
 // without the dot or in another case.
@@ -83,7 +82,10 @@ func (w *worker) checkReturned(op string, out []libdns.Record, want []srec, need
 			continue
 		}
 		if g.c.ID == "" {
-			if needID {
+			// A record libdns cannot type (an SVCB not named _proto.name)
+			// comes back as a plain libdns.RR, which has no ProviderData
+			// to carry the id.
+			if _, opaque := rec.(libdns.RR); needID && !opaque {
 				w.fail("returned record lacks the record id", "%s returned %s", op, g.c)
 			}
 			noID = append(noID, g)
@@ -351,7 +353,9 @@ func (w *worker) appendCheck(ctx context.Context, p *Provider, z *mzone, before 
 		// the settle proved nothing was created.
 		w.fail("ErrOutcomeUnknown although nothing was created", "%s: %v", what, err)
 	}
-	if dupOf != nil && !w.cancelled && !strings.Contains(err.Error(), "DomainRecordDuplicate") {
+	// The refusal names AliDNS's code, or, when faults kept AliDNS from
+	// ever answering it, says the settle found the record already there.
+	if dupOf != nil && !w.cancelled && !strings.Contains(err.Error(), "DomainRecordDuplicate") && !strings.Contains(err.Error(), "already existed") {
 		w.fail("duplicate refused without the AliDNS code", "%s: %v", what, err)
 	}
 	if dupOf == nil && !unknown {
