@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -147,25 +149,44 @@ func TestSetRecordsAtomicOnlyWhenZoneUnchanged(t *testing.T) {
 		t.Fatalf("zone changed: %v", z)
 	}
 
-	// Applied, then the answer lost: not atomic.
+	// Applied, then the answer lost: the lookup by id finds the update
+	// done, so it is a success.
 	s.FailNextAfterApply("UpdateDomainRecord", "InternalError", 500)
-	err = set()
-	if err == nil || errors.Is(err, ErrZoneUnchanged) {
-		t.Fatalf("err %v after the zone changed, want a non-atomic error", err)
+	if err = set(); err != nil {
+		t.Fatalf("err %v after a lost answer the lookup resolves", err)
 	}
 	if z := zoneValues(s, "example.com"); fmt.Sprint(z) != "[www A 192.0.2.7 600]" {
+		t.Fatalf("zone %v", z)
+	}
+	// Not applied, the answer an error page: the lookup finds the record
+	// unchanged, so the zone is provably as before.
+	s.Inject(alidnstest.Injection{Action: "UpdateDomainRecord", Kind: alidnstest.FaultGatewayHTML})
+	_, err = p.SetRecords(ctx(t), "example.com.", addrs(0, "192.0.2.1"))
+	if !errors.Is(err, ErrZoneUnchanged) || errors.Is(err, ErrOutcomeUnknown) || !strings.Contains(err.Error(), "looked up and is unchanged") {
+		t.Fatalf("err %v, want ErrZoneUnchanged after the lookup", err)
+	}
+	// Applied, the answer lost and the lookup that would tell failed: not
+	// atomic.
+	s.FailNextAfterApply("UpdateDomainRecord", "InternalError", 500)
+	p.HTTPClient = failingNth("DescribeSubDomainRecords", 2)
+	p.api = nil
+	_, err = p.SetRecords(ctx(t), "example.com.", addrs(0, "192.0.2.1"))
+	if err == nil || errors.Is(err, ErrZoneUnchanged) || !errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("err %v after the zone changed, want a non-atomic error", err)
+	}
+	if z := zoneValues(s, "example.com"); fmt.Sprint(z) != "[www A 192.0.2.1 600]" {
 		t.Fatalf("zone %v", z)
 	}
 
 	// The caller gives up while the update's answer is on its way (the
 	// simulator applies it and holds the answer until the client goes):
-	// the write may have been applied, so not atomic either.
+	// the lookup, on a context of its own, finds it applied, and says so.
 	s.Inject(alidnstest.Injection{Action: "UpdateDomainRecord", Kind: alidnstest.FaultSlow, AfterApply: true, Delay: time.Minute})
 	c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_, err = p.SetRecords(c, "example.com.", addrs(0, "192.0.2.8"))
-	if err == nil || errors.Is(err, ErrZoneUnchanged) || !errors.Is(err, ErrOutcomeUnknown) || !strings.Contains(err.Error(), "UpdateDomainRecord") {
-		t.Fatalf("err %v after cancelling a sent write, want a non-atomic error", err)
+	got, err := p.SetRecords(c, "example.com.", addrs(0, "192.0.2.8"))
+	if err != nil || len(got) != 1 || got[0].RR().Data != "192.0.2.8" {
+		t.Fatalf("err %v, %+v after cancelling a sent write the lookup shows applied", err, got)
 	}
 	if z := zoneValues(s, "example.com"); fmt.Sprint(z) != "[www A 192.0.2.8 600]" {
 		t.Fatalf("zone %v", z)
@@ -405,8 +426,23 @@ func TestSetRecordsPartialFailureSaysWhatHappened(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 	s.FailNextAfterApply("UpdateDomainRecord", "InternalError", 500) // applied, answer lost
+	p.HTTPClient = failingNth("DescribeSubDomainRecords", 2)         // and the lookup that would tell failed
+	p.api = nil
 	_, err = p.SetRecords(ctx(t), "example.com.", addrs(0, "192.0.2.9"))
 	if err == nil || !strings.Contains(err.Error(), "and this one may have been") {
 		t.Fatalf("err %v", err)
 	}
+}
+
+// failingNth is an HTTP client whose nth request of action fails before
+// it is sent, as a connection that never opened.
+func failingNth(action string, n int) *http.Client {
+	base := api.NewHTTPClient(0, 0).Transport
+	var seen atomic.Int32
+	return &http.Client{Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if req.Header.Get("X-Acs-Action") == action && seen.Add(1) == int32(n) {
+			return nil, errors.New("connection refused (test)")
+		}
+		return base.RoundTrip(req)
+	})}
 }

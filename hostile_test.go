@@ -152,7 +152,8 @@ func TestDeleteAnsweredEmptyOKBeforeApply(t *testing.T) {
 				t.Fatal("the fault was never hit")
 			}
 
-			// Never a real answer: the error says so, nothing counts as deleted.
+			// Never a real answer: the lookup by id finds the record still
+			// there, and the error says it was not deleted.
 			got, err = p.AppendRecords(ctx(t), "example.com.", []libdns.Record{rec})
 			if err != nil {
 				t.Fatal(err)
@@ -166,8 +167,8 @@ func TestDeleteAnsweredEmptyOKBeforeApply(t *testing.T) {
 				s.Inject(alidnstest.Injection{Action: "DeleteDomainRecord", Kind: alidnstest.FaultEmptyOK})
 			}
 			deleted, err = p.DeleteRecords(ctx(t), "example.com.", target)
-			if err == nil || !api.MayHaveApplied(err) || !strings.Contains(err.Error(), "may have been applied") || len(deleted) != 0 {
-				t.Fatalf("err %v, %d deleted; want an error saying the delete may have been applied", err, len(deleted))
+			if err == nil || api.MayHaveApplied(err) || !strings.Contains(err.Error(), "still there: it was not deleted") || len(deleted) != 0 {
+				t.Fatalf("err %v, %d deleted; want an error saying the record was not deleted", err, len(deleted))
 			}
 			if left := s.Records("example.com"); len(left) != 1 {
 				t.Fatalf("zone holds %+v", left)

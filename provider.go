@@ -494,12 +494,9 @@ func (p *Provider) add(ctx context.Context, c *api.Client, z string, zs *zoneSta
 func (p *Provider) settleAdd(ctx context.Context, c *api.Client, z string, zs *zoneState, v apiValue, st settling) (apiRecord, error) {
 	what, err := st.what, st.err
 	gaveUp := ctx.Err() != nil
-	if gaveUp {
-		// The caller has gone; the lookup and clean-up get their own time.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
-		defer cancel()
-	}
+	// When the caller has gone, the lookup and clean-up get their own time.
+	ctx, cancel := settleContext(ctx)
+	defer cancel()
 	r, found, lerr := p.findValue(ctx, c, z, v)
 	if lerr != nil {
 		return apiRecord{}, fmt.Errorf("%s: %w; the record may exist (checking failed: %w): DeleteRecords with the same name, type and value removes it", what, err, lerr)
@@ -529,7 +526,7 @@ func (p *Provider) settleAdd(ctx context.Context, c *api.Client, z string, zs *z
 		return apiRecord{}, fmt.Errorf("%s: %w; the record may exist: one with this value exists (id %s), created too close to this call to tell whether this call created it, so it was left alone; DeleteRecords with the same name, type and value removes it", what, err, r.RecordID)
 	}
 	if gaveUp {
-		if _, derr := p.deleteByID(ctx, c, zs, r.RecordID, zap.String("name", r.RR), zap.String("type", r.Type)); derr != nil {
+		if _, derr := p.deleteByID(ctx, c, zs, r); derr != nil {
 			return apiRecord{}, fmt.Errorf("%s: %w; the record was created (id %s) and removing it failed: %w", what, err, r.RecordID, derr)
 		}
 		return apiRecord{}, notCreated(fmt.Sprintf("the record it created (id %s) was removed again", r.RecordID))
@@ -849,7 +846,7 @@ func (d *deletion) one(ctx context.Context, rec libdns.Record) error {
 // remove deletes r by id and, if this call deleted it, adds it to the
 // result as the zone held it.
 func (d *deletion) remove(ctx context.Context, r apiRecord) error {
-	gone, err := d.p.deleteByID(ctx, d.c, d.zs, r.RecordID, zap.String("name", r.RR), zap.String("type", r.Type))
+	gone, err := d.p.deleteByID(ctx, d.c, d.zs, r)
 	if err != nil {
 		return fmt.Errorf("deleting %s record %q (%s) from zone %s: %w", r.Type, r.RR, r.RecordID, d.z, err)
 	}
@@ -943,27 +940,47 @@ func (p *Provider) matches(zs *zoneState, r apiRecord, want libdns.RR, name stri
 	return match, nil
 }
 
-// deleteByID deletes one record and reports whether this call deleted it:
+// deleteByID deletes record r and reports whether this call deleted it:
 // false (and no error) when it was already gone before, true when an
-// earlier attempt of this call may have been what removed it. Called with
-// the zone's lock held.
-func (p *Provider) deleteByID(ctx context.Context, c *api.Client, zs *zoneState, id string, about ...zap.Field) (bool, error) {
+// earlier attempt of this call may have been what removed it. A delete
+// whose answers left its outcome unknown is looked up by id (on its own
+// bounded context if the caller has gone), so that it is reported as done
+// or not done, never assumed. Called with the zone's lock held.
+func (p *Provider) deleteByID(ctx context.Context, c *api.Client, zs *zoneState, r apiRecord) (bool, error) {
 	// The call names only the id; its debug line also says what it
 	// deletes, like the other calls' lines.
-	labels := []string{"zone", zs.name}
-	for _, f := range about {
-		labels = append(labels, f.Key, f.String)
-	}
-	err := c.DoPaced(api.WithLogLabels(ctx, labels...), &zs.pace, "DeleteDomainRecord", url.Values{"RecordId": {id}}, nil)
+	labels := []string{"zone", zs.name, "name", r.RR, "type", r.Type}
+	err := c.DoPaced(api.WithLogLabels(ctx, labels...), &zs.pace, "DeleteDomainRecord", url.Values{"RecordId": {r.RecordID}}, nil)
 	if api.HasCode(err, "DomainRecordNotBelongToUser") {
-		zs.forget(id)
+		zs.forget(r.RecordID)
 		return api.MayHaveApplied(err), nil
+	}
+	if api.MayHaveApplied(err) {
+		lctx, cancel := settleContext(ctx)
+		defer cancel()
+		_, found, lerr := p.recordByID(lctx, c, zs.name, r.RR, r.RecordID)
+		switch {
+		case lerr != nil:
+			return false, fmt.Errorf("%w; looking the record up failed: %w", err, lerr)
+		case found:
+			return false, fmt.Errorf("%w; the record was looked up and is still there: it was not deleted", api.Settled(err))
+		}
+		err = nil // gone: one of this call's attempts deleted it
 	}
 	if err != nil {
 		return false, err
 	}
-	zs.forget(id)
-	fields := append([]zap.Field{zap.String("zone", zs.name)}, about...)
-	p.log().Info("record deleted", append(fields, zap.String("record_id", id))...)
+	zs.forget(r.RecordID)
+	p.log().Info("record deleted", zap.String("zone", zs.name), zap.String("name", r.RR), zap.String("type", r.Type), zap.String("record_id", r.RecordID))
 	return true, nil
+}
+
+// settleContext is ctx, or, when the caller has gone, a context of its own
+// bounded by settleTimeout, for the lookups (and clean-up) that decide a
+// write whose outcome is unknown.
+func settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx.Err() == nil {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 }

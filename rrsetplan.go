@@ -142,30 +142,36 @@ func (p *Provider) apply(ctx context.Context, c *api.Client, z string, zs *zoneS
 	case "AddDomainRecord":
 		return p.add(ctx, c, z, zs, ch.val, ch.listed)
 	case "DeleteDomainRecord":
-		_, err := p.deleteByID(ctx, c, zs, ch.old.RecordID, zap.String("name", ch.old.RR), zap.String("type", ch.old.Type))
+		_, err := p.deleteByID(ctx, c, zs, ch.old)
 		return apiRecord{}, err
 	}
 	return p.update(ctx, c, z, zs, ch.old, ch.val)
 }
 
-// update gives record old the value v in place (same id). Called with the
-// zone's lock held.
+// update gives record old the value v in place (same id). An update whose
+// answers left its outcome unknown (including AliDNS's DomainRecordDuplicate
+// to a retry of an update already applied: it refuses a no-op update) is
+// looked up by id, so that it is reported as done or not done, never
+// assumed. Called with the zone's lock held.
 func (p *Provider) update(ctx context.Context, c *api.Client, z string, zs *zoneState, old apiRecord, v apiValue) (apiRecord, error) {
 	ttl, err := p.write(ctx, c, zs, "UpdateDomainRecord", "", v, &old, url.Values{"RecordId": {old.RecordID}}, nil)
 	if errors.Is(err, errNoChange) {
 		// The zone's minimum TTL made the update a no-op: old is kept.
 		return old, nil
 	}
+	v.TTL = ttl
 	r := apiRecord{RecordID: old.RecordID, RR: v.RR, Type: v.Type, Value: v.Value, TTL: ttl, Priority: v.Priority, Line: p.line(), Status: "ENABLE"}
-	if api.HasCode(err, "DomainRecordDuplicate") && api.MayHaveApplied(err) {
-		// AliDNS answers DomainRecordDuplicate to an update that changes
-		// nothing, as a retry of an update already applied does. That is
-		// success only if the record now holds exactly what was asked.
-		v.TTL = ttl
-		if got, ok, lerr := p.recordByID(ctx, c, z, v.RR, old.RecordID); lerr == nil && ok &&
-			sameRecord(got, v) && got.Line == p.line() {
-			err = nil
-			r = got
+	if api.MayHaveApplied(err) {
+		lctx, cancel := settleContext(ctx)
+		defer cancel()
+		got, found, lerr := p.recordByID(lctx, c, z, v.RR, old.RecordID)
+		switch {
+		case lerr != nil:
+			err = fmt.Errorf("%w; looking the record up failed: %w", err, lerr)
+		case found && got.Line == p.line() && sameRecord(got, v):
+			err, r = nil, got
+		case found && got.Line == old.Line && sameRecord(got, old.stored()):
+			err = fmt.Errorf("%w; the record was looked up and is unchanged", api.Settled(err))
 		}
 	}
 	if err != nil {
