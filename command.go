@@ -65,12 +65,12 @@ line, which other users of the machine can see.
 `,
 		CobraFunc: func(cmd *cobra.Command) {
 			cmd.AddCommand(newCheckCommand(), newZonesCommand(), newEnvironCommand())
-			cmd.RunE = func(cmd *cobra.Command, args []string) error {
+			cmd.RunE = caddyRunE(cmd, func(cmd *cobra.Command, args []string) error {
 				if len(args) > 0 {
 					return fmt.Errorf("unknown subcommand %q: use caddy alidns check <domain> or caddy alidns zones", args[0])
 				}
 				return cmd.Help()
-			}
+			})
 		},
 	})
 }
@@ -124,6 +124,21 @@ const defaultCheckSlack = time.Minute
 // errChecksFailed is returned when a check reported a failure; the
 // report already says what went wrong.
 var errChecksFailed = errors.New("the AliDNS check failed")
+
+// caddyRunE makes run the RunE of cmd the way Caddy registers its own
+// subcommands (caddycmd.WrapCommandFuncForCobra, as in caddy v2.11.9's
+// reverse-proxy command): an error is logged through Caddy's logger, not
+// printed by cobra, and the process exits with Caddy's exit codes:
+// caddy.ExitCodeSuccess (0) when run succeeds, caddy.ExitCodeFailedStartup
+// (1) when a check failed, a signal stopped it or it could not run.
+func caddyRunE(cmd *cobra.Command, run func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return caddycmd.WrapCommandFuncForCobra(func(fl caddycmd.Flags) (int, error) {
+		if err := run(cmd, fl.Args()); err != nil {
+			return caddy.ExitCodeFailedStartup, err
+		}
+		return caddy.ExitCodeSuccess, nil
+	})
+}
 
 // commandFlags are the flags shared by the subcommands: one per option
 // of settingsTable, and the command's own.
@@ -304,9 +319,11 @@ removed). Lookups the RAM policy denies are warnings naming the action;
 creating and deleting the record is the proof.
 
 With --config, the config Caddy will load (caddy run --config FILE
---adapter NAME) is read, and every dns.providers.alidns in it (in a site's
-tls block, or the global acme_dns / dns options) is checked for each name
-it gets certificates for, with exactly its settings and the resolvers,
+--adapter NAME) is read, and every dns.providers.alidns Caddy solves DNS
+challenges with (a site's tls block, the global acme_dns option, or the
+global dns option as the provider of a challenge that names none) is
+checked for each name it gets certificates for, with the automation policy
+Caddy picks for the name: exactly its settings and the resolvers,
 propagation_delay and propagation_timeout around it. --envfile is read as
 caddy run --envfile reads it.
 
@@ -316,65 +333,61 @@ failed (Caddy would not get a certificate) or the command could not run.`,
   $ caddy alidns check www.example.com --envfile /etc/caddy/alidns.env --resolvers 223.5.5.5
   $ caddy alidns check '*.example.com' --profile prod --read-only --json`,
 		Args: cobra.RangeArgs(0, 1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 && configFile == "" {
-				return errors.New("give the domain to check, or --config with the Caddyfile/JSON config Caddy runs with")
-			}
-			if adapter != "" && configFile == "" {
-				return errors.New("--adapter needs --config")
-			}
-			o, err := f.options(cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			ctx, stop := interruptible(cmd)
-			defer stop()
-			out := cmd.OutOrStdout()
-			text := out
-			if asJSON {
-				text = io.Discard
-			}
-			co := checkOptions{commandOptions: o, ReadOnly: readOnly, Resolvers: resolvers, PropagationTimeout: propagationTimeout,
-				Authoritative: authoritative, ParentServers: parentServers, Timeout: f.timeout}
-			var results []*checkResult
-			if configFile != "" {
-				only := ""
-				if len(args) == 1 {
-					only = args[0]
-				}
-				results, err = runConfigCheck(ctx, co, configFile, adapter, only, text)
-			} else {
-				co.Domain = args[0]
-				var res *checkResult
-				res, err = runCheckReport(ctx, co, text)
-				if res != nil {
-					results = append(results, res)
-				}
-			}
-			if asJSON && results != nil {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if jerr := enc.Encode(results); jerr != nil && err == nil {
-					err = jerr
-				}
-			}
-			if ierr := interrupted(ctx, results); ierr != nil {
-				return ierr
-			}
-			if errors.Is(err, errChecksFailed) {
-				// The report says what failed; exit non-zero quietly.
-				cmd.SilenceErrors = true
-			}
-			return err
-		},
 	}
+	cmd.RunE = caddyRunE(cmd, func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 && configFile == "" {
+			return errors.New("give the domain to check, or --config with the Caddyfile/JSON config Caddy runs with")
+		}
+		if adapter != "" && configFile == "" {
+			return errors.New("--adapter needs --config")
+		}
+		o, err := f.options(cmd.ErrOrStderr())
+		if err != nil {
+			return err
+		}
+		ctx, stop := interruptible(cmd)
+		defer stop()
+		out := cmd.OutOrStdout()
+		text := out
+		if asJSON {
+			text = io.Discard
+		}
+		co := checkOptions{commandOptions: o, ReadOnly: readOnly, Resolvers: resolvers, PropagationTimeout: propagationTimeout,
+			Authoritative: authoritative, ParentServers: parentServers, Timeout: f.timeout}
+		var results []*checkResult
+		if configFile != "" {
+			only := ""
+			if len(args) == 1 {
+				only = args[0]
+			}
+			results, err = runConfigCheck(ctx, co, configFile, adapter, only, text)
+		} else {
+			co.Domain = args[0]
+			var res *checkResult
+			res, err = runCheckReport(ctx, co, text)
+			if res != nil {
+				results = append(results, res)
+			}
+		}
+		if asJSON && results != nil {
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			if jerr := enc.Encode(results); jerr != nil && err == nil {
+				err = jerr
+			}
+		}
+		if ierr := interrupted(ctx, results); ierr != nil {
+			return ierr
+		}
+		return err
+	})
 	f.register(cmd.Flags(), 0, "time limit of the check of each name (default: its propagation timeout + 1m)")
 	fs := cmd.Flags()
 	fs.BoolVar(&readOnly, "read-only", false, "do not create the test TXT record; only read")
 	fs.StringVar(&configFile, "config", "", "the Caddy config to check every dns.providers.alidns of (as caddy run --config)")
 	fs.StringVar(&adapter, "adapter", "", "the config adapter of --config (as caddy run --adapter, e.g. caddyfile)")
 	fs.BoolVar(&asJSON, "json", false, "print the results as JSON instead of text")
-	fs.StringSliceVar(&resolvers, "resolvers", nil, "DNS resolvers to check through (default: the config's resolvers, else the system's)")
+	fs.StringSliceVar(&resolvers, "resolvers", nil, "DNS resolvers to check through (default: the config's resolvers, else as Caddy: /etc/resolv.conf's, else public ones)")
 	fs.DurationVar(&propagationTimeout, "propagation-timeout", 0, "how long to wait for the test record to be visible (default: the config's propagation_timeout, else 2m)")
 	fs.StringSliceVar(&authoritative, "authoritative", nil, "ip:port of the zone's name servers (default: the NS found in DNS, port 53)")
 	_ = fs.MarkHidden("authoritative")
@@ -389,20 +402,16 @@ func newZonesCommand() *cobra.Command {
 		Use:   "zones",
 		Short: "Lists the zones hosted in the account with edition and minimum TTL",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			o, err := f.options(cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			ctx, cancel := f.context(cmd)
-			defer cancel()
-			err = runZones(ctx, o, cmd.OutOrStdout())
-			if errors.Is(err, errChecksFailed) {
-				cmd.SilenceErrors = true
-			}
-			return err
-		},
 	}
+	cmd.RunE = caddyRunE(cmd, func(cmd *cobra.Command, _ []string) error {
+		o, err := f.options(cmd.ErrOrStderr())
+		if err != nil {
+			return err
+		}
+		ctx, cancel := f.context(cmd)
+		defer cancel()
+		return runZones(ctx, o, cmd.OutOrStdout())
+	})
 	// line and ttl only concern records written, which zones never does.
 	f.register(cmd.Flags(), 2*time.Minute, "time limit of the whole command", "line", "ttl")
 	return cmd

@@ -307,13 +307,7 @@ func runCheckReport(ctx context.Context, o checkOptions, w io.Writer) (*checkRes
 	k := &checkRun{o: o, r: &report{w: w, ctx: ctx, timeout: timeout}, res: &checkResult{Domain: o.Domain, Source: o.Source}, domain: domain}
 	k.fqdn = "_acme-challenge." + domain
 	k.fqdnASCII = asciiName(k.fqdn)
-	for _, rs := range o.Resolvers {
-		k.resolvers = append(k.resolvers, withPort(rs))
-	}
-	k.resolversFrom = "from the config"
-	if len(k.resolvers) == 0 {
-		k.resolvers, k.resolversFrom = systemResolvers(), "the system's (/etc/resolv.conf), as Caddy uses without a resolvers setting"
-	}
+	k.resolvers, k.resolversFrom = checkResolvers(o.Resolvers)
 	k.noDNS = len(k.resolvers) == 0
 	k.res.Resolvers = k.resolvers
 	fmt.Fprintf(w, "Checking AliDNS for %s (challenge record %s)\n", o.Domain, k.fqdnASCII)
@@ -415,10 +409,10 @@ func (k *checkRun) zonesStep(ctx context.Context) bool {
 func (k *checkRun) dnsZoneStep(ctx context.Context) bool {
 	r := k.r
 	if k.noDNS {
-		r.skip("DNS zone", "no resolvers configured and none in /etc/resolv.conf: DNS checks skipped")
+		r.skip("DNS zone", "no resolvers to ask: DNS checks skipped")
 		return true
 	}
-	dnsZone, err := soaZone(ctx, k.resolvers, k.fqdnASCII)
+	dnsZone, err := findDNSZone(ctx, k.resolvers, k.fqdnASCII)
 	if err != nil {
 		r.warn("DNS zone", "cannot find the zone of %s in DNS through %s (%s): %v", k.fqdnASCII, strings.Join(k.resolvers, ", "), k.resolversFrom, err)
 		r.detail("Caddy finds the zone the same way; check that these resolvers answer, or set resolvers in the tls block / global options")

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/caddyserver/certmagic"
 	"github.com/miekg/dns"
+	"go.uber.org/zap"
 )
 
 // The DNS side of caddy alidns check: what public DNS (through the
@@ -20,29 +22,26 @@ import (
 // Alibaba, ns1.alidns.com and vipN.alidns.com otherwise).
 var aliDNSNameServerSuffixes = []string{".hichina.com.", ".alidns.com."}
 
-// systemResolvers are the resolvers of /etc/resolv.conf, which certmagic
-// uses when the config sets none. Tests replace it: they never ask the
-// machine's resolvers.
-var systemResolvers = resolvConf
+// recursiveNameservers is certmagic.RecursiveNameservers (v0.25.6), the
+// very function Caddy's DNS challenge takes its resolvers from: the
+// configured ones, each given port 53 when it has none, or else those of
+// /etc/resolv.conf, or else certmagic's public resolvers. Tests replace it
+// (TestMain) so that no test asks the machine's resolvers or the internet.
+var recursiveNameservers = certmagic.RecursiveNameservers
 
-func resolvConf() []string {
-	cfg, err := dns.ClientConfigFromFile("/etc/resolv.conf")
-	if err != nil || len(cfg.Servers) == 0 {
-		return nil
+// checkResolvers returns the resolvers Caddy asks with the resolvers
+// setting configured, and where they come from, for the report.
+func checkResolvers(configured []string) ([]string, string) {
+	if len(configured) > 0 {
+		return recursiveNameservers(configured), "from the config"
 	}
-	out := make([]string, 0, len(cfg.Servers))
-	for _, s := range cfg.Servers {
-		out = append(out, net.JoinHostPort(s, cfg.Port))
-	}
-	return out
+	return recursiveNameservers(nil), "Caddy's default without a resolvers setting: those of /etc/resolv.conf, else certmagic's public resolvers"
 }
 
-// withPort adds :53 to a resolver given without a port, as Caddy does.
+// withPort adds port 53 to a server address given without one, with the
+// same function as the resolvers get (certmagic's); addr must not be empty.
 func withPort(addr string) string {
-	if _, _, err := net.SplitHostPort(addr); err == nil {
-		return addr
-	}
-	return net.JoinHostPort(strings.Trim(addr, "[]"), "53")
+	return certmagic.RecursiveNameservers([]string{addr})[0]
 }
 
 // query asks server one question; recursion is desired for resolvers and
@@ -79,29 +78,31 @@ func exchange(ctx context.Context, c *dns.Client, m *dns.Msg, server string) (*d
 	return in, err
 }
 
-// soaZone finds the zone fqdn is in as certmagic does: the owner of the
-// SOA record in the answer or authority section, through the first
-// resolver that answers.
-func soaZone(ctx context.Context, resolvers []string, fqdn string) (string, error) {
-	var lastErr error
-	for _, r := range resolvers {
-		for _, name := range suffixes(fqdn) {
-			in, err := query(ctx, r, name, dns.TypeSOA, true)
-			if err != nil {
-				lastErr = err
-				break
-			}
-			for _, rr := range append(in.Answer, in.Ns...) {
-				if soa, ok := rr.(*dns.SOA); ok {
-					return strings.ToLower(strings.TrimSuffix(soa.Hdr.Name, ".")), nil
-				}
-			}
+// findDNSZone finds the zone Caddy writes the challenge record for fqdn to,
+// with certmagic's own FindZoneByFQDN (v0.25.6) through the resolvers Caddy
+// asks: the owner of the first SOA answered, walking up from fqdn. Like
+// Caddy, it remembers an answer for the SOA's refresh time. The lookup runs
+// apart so that a cancelled ctx (Ctrl-C) ends the step at once: certmagic's
+// queries heed only a context's deadline.
+func findDNSZone(ctx context.Context, resolvers []string, fqdn string) (string, error) {
+	type answer struct {
+		zone string
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		z, err := certmagic.FindZoneByFQDN(ctx, zap.NewNop(), fqdn, resolvers)
+		ch <- answer{z, err}
+	}()
+	select {
+	case a := <-ch:
+		if a.err != nil {
+			return "", a.err
 		}
+		return strings.ToLower(strings.TrimSuffix(a.zone, ".")), nil
+	case <-ctx.Done():
+		return "", context.Cause(ctx)
 	}
-	if lastErr == nil {
-		lastErr = fmt.Errorf("no SOA record found for %s or its parents", fqdn)
-	}
-	return "", lastErr
 }
 
 // nameServers returns the NS names of zone through the resolvers.

@@ -21,26 +21,26 @@ func newEnvironCommand() *cobra.Command {
 		Short:  "Prints the environment as caddy alidns check sees it, as JSON",
 		Hidden: true,
 		Args:   cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			for _, f := range files {
-				warnings, err := loadEnvFile(f)
-				if err != nil {
-					return err
-				}
-				for _, w := range warnings {
-					cmd.PrintErrln("warning: envfile", w)
-				}
-			}
-			env := map[string]string{}
-			for _, kv := range os.Environ() {
-				k, v, _ := strings.Cut(kv, "=")
-				env[k] = v
-			}
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent("", "  ")
-			return enc.Encode(env)
-		},
 	}
+	cmd.RunE = caddyRunE(cmd, func(cmd *cobra.Command, _ []string) error {
+		for _, f := range files {
+			warnings, err := loadEnvFile(f)
+			if err != nil {
+				return err
+			}
+			for _, w := range warnings {
+				cmd.PrintErrln("warning: envfile", w)
+			}
+		}
+		env := map[string]string{}
+		for _, kv := range os.Environ() {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(env)
+	})
 	cmd.Flags().StringSliceVar(&files, "envfile", nil, "environment file(s) to load, as caddy run --envfile")
 	return cmd
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	"github.com/caddyserver/certmagic"
 )
 
 // commandChildEnv, set in the environment of a child process of the test
@@ -19,8 +20,14 @@ const commandChildEnv = "ALIDNS_TEST_CADDY_ARGS"
 func TestMain(m *testing.M) {
 	os.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
 	os.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
-	// caddy alidns check asks DNS too: never the machine's resolvers.
-	systemResolvers = func() []string { return nil }
+	// caddy alidns check asks DNS too: only the resolvers a test gives,
+	// never the machine's or certmagic's public fallback.
+	recursiveNameservers = func(configured []string) []string {
+		if len(configured) == 0 {
+			return nil
+		}
+		return certmagic.RecursiveNameservers(configured)
+	}
 	if args, ok := os.LookupEnv(commandChildEnv); ok {
 		os.Args = append([]string{"caddy"}, strings.Split(args, "\x1f")...)
 		caddycmd.Main() // exits non-zero on failure
