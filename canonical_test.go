@@ -255,9 +255,22 @@ func TestDeleteRecordsTTLInStoredForm(t *testing.T) {
 	s.PutRecord("example.com", alidnstest.Record{RR: "t", Type: "TXT", Value: "v", TTL: 600})
 	fresh := newProvider(s)
 	forgetZone(t, fresh, "example.com") // as after a restart
+	// A fresh process asks AliDNS for the minimum (DescribeDomainInfo).
+	if deleted, err := fresh.DeleteRecords(ctx(t), "example.com.", in); err != nil || len(deleted) != 1 || len(s.Records("example.com")) != 0 {
+		t.Fatalf("fresh process: %v %+v, zone %v", err, deleted, zoneValues(s, "example.com"))
+	}
+	// When it cannot ask, it says what it found instead of missing it.
+	s.PutRecord("example.com", alidnstest.Record{RR: "t", Type: "TXT", Value: "v", TTL: 600})
+	forgetZone(t, fresh, "example.com")
+	s.FailNext("DescribeDomainInfo", "Forbidden.RAM", 403)
 	_, err := fresh.DeleteRecords(ctx(t), "example.com.", in)
 	if err == nil || !strings.Contains(err.Error(), "holds TTL 600 s, not the 300 s given") || len(s.Records("example.com")) != 1 {
-		t.Fatalf("fresh process: %v, zone %v", err, zoneValues(s, "example.com"))
+		t.Fatalf("minimum unknown: %v, zone %v", err, zoneValues(s, "example.com"))
+	}
+	// A TTL no edition has as its minimum is simply another record.
+	s.PutRecord("example.com", alidnstest.Record{RR: "u", Type: "TXT", Value: "v", TTL: 1200})
+	if deleted, err := fresh.DeleteRecords(ctx(t), "example.com.", []libdns.Record{libdns.TXT{Name: "u", Text: "v", TTL: 300 * time.Second}}); err != nil || len(deleted) != 0 {
+		t.Fatalf("TTL 1200: %v %+v", err, deleted)
 	}
 }
 

@@ -758,9 +758,10 @@ func (p *Provider) SetRecords(ctx context.Context, zone string, recs []libdns.Re
 // on the provider's line are matched. Values and TTLs compare in the form
 // AliDNS stores (canonical.go): an MX preference 0 matches the stored 1,
 // HTTPS params in any order, host names in any case, and a TTL below the
-// zone's minimum matches the minimum once this process has learned it
-// from a write; before that, a record that differs from the input only by
-// such a TTL is an error naming the stored TTL rather than a silent miss.
+// zone's minimum matches the minimum: learned from a write, or asked of
+// AliDNS (DescribeDomainInfo) when a record differs from the input only by
+// a TTL that may have been raised; if that cannot be asked, the error names
+// the stored TTL rather than missing the record silently.
 // Records that do not exist are ignored.
 //
 // A record returned by this provider carries its AliDNS record id in
@@ -830,7 +831,7 @@ func (d *deletion) one(ctx context.Context, rec libdns.Record) error {
 		if d.done[r.RecordID] {
 			continue
 		}
-		match, err := d.p.matches(d.zs, r, want, name)
+		match, err := d.p.matches(ctx, d.c, d.zs, r, want, name)
 		if err != nil {
 			return fmt.Errorf("deleting from zone %s: %w", d.z, err)
 		}
@@ -895,7 +896,9 @@ func (p *Provider) ttlMatches(zs *zoneState, want, stored int64) (match, undecid
 	if m := zs.learnedMinTTL(); m > 0 {
 		return max(want, m) == stored, false
 	}
-	return false, want < stored && stored <= defaultTTL
+	// Undecided only where a minimum may explain it: a TTL raised to the
+	// minimum equals one of the editions' minimums (600 or 60 s).
+	return false, want < stored && (stored == defaultTTL || stored == 60)
 }
 
 // ListZones lists every zone hosted in the account, as fully-qualified
@@ -918,7 +921,7 @@ func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
 
 // matches applies DeleteRecords' matching rules to an existing record,
 // comparing in stored form.
-func (p *Provider) matches(zs *zoneState, r apiRecord, want libdns.RR, name string) (bool, error) {
+func (p *Provider) matches(ctx context.Context, c *api.Client, zs *zoneState, r apiRecord, want libdns.RR, name string) (bool, error) {
 	if !enabled(r) || r.Line != p.line() {
 		return false, nil
 	}
@@ -935,9 +938,30 @@ func (p *Provider) matches(zs *zoneState, r apiRecord, want libdns.RR, name stri
 	}
 	match, undecided := p.ttlMatches(zs, int64(want.TTL/time.Second), r.TTL)
 	if undecided {
-		return false, fmt.Errorf("%s record %q (%s) holds TTL %d s, not the %d s given: AliDNS raises a TTL below the zone's minimum, which this process has not learned yet; give TTL 0 (any) or %d s to delete it", r.Type, r.RR, r.RecordID, r.TTL, int64(want.TTL/time.Second), r.TTL)
+		// Only here does the zone's minimum matter without a write having
+		// taught it: ask AliDNS for it (one call, rare).
+		if _, err := p.askMinTTL(ctx, c, zs); err != nil {
+			return false, fmt.Errorf("%s record %q (%s) holds TTL %d s, not the %d s given, and AliDNS raises a TTL below the zone's minimum, which could not be learned (%w): give TTL 0 (any) or %d s to delete it", r.Type, r.RR, r.RecordID, r.TTL, int64(want.TTL/time.Second), err, r.TTL)
+		}
+		match, _ = p.ttlMatches(zs, int64(want.TTL/time.Second), r.TTL)
 	}
 	return match, nil
+}
+
+// askMinTTL learns the zone's minimum TTL from DescribeDomainInfo (its
+// MinTtl) and remembers it as a QuotaExceeded.TTL answer would.
+func (p *Provider) askMinTTL(ctx context.Context, c *api.Client, zs *zoneState) (int64, error) {
+	var info struct {
+		MinTTL int64 `json:"MinTtl"`
+	}
+	if err := c.Do(ctx, "DescribeDomainInfo", url.Values{"DomainName": {zs.name}}, &info); err != nil {
+		return 0, fmt.Errorf("asking for the zone's minimum TTL: %w", err)
+	}
+	if info.MinTTL <= 0 {
+		return 0, fmt.Errorf("asking for the zone's minimum TTL: DescribeDomainInfo gave no MinTtl")
+	}
+	zs.learnMinTTL(info.MinTTL)
+	return info.MinTTL, nil
 }
 
 // deleteByID deletes record r and reports whether this call deleted it:
