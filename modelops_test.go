@@ -399,7 +399,7 @@ func (w *worker) lastWrite(mark int, z *mzone, states ...[]srec) (alidnstest.Cal
 func (w *worker) noteLearned(z *mzone, mark int, states ...[]srec) {
 	calls, _ := w.r.callsSince(mark, z.name, ids(states...))
 	for _, c := range calls {
-		if c.Code == "QuotaExceeded.TTL" {
+		if c.Code == "QuotaExceeded.TTL" || (c.Action == "DescribeDomainInfo" && c.Code == "" && c.Fault == "") {
 			z.learned = true
 		}
 	}
