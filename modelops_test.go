@@ -354,8 +354,12 @@ func (w *worker) appendCheck(ctx context.Context, p *Provider, z *mzone, before 
 		w.fail("ErrOutcomeUnknown although nothing was created", "%s: %v", what, err)
 	}
 	// The refusal names AliDNS's code, or, when faults kept AliDNS from
-	// ever answering it, says the settle found the record already there.
-	if dupOf != nil && !w.cancelled && !strings.Contains(err.Error(), "DomainRecordDuplicate") && !strings.Contains(err.Error(), "already existed") {
+	// ever answering it, says the settle found the record already there;
+	// an add AliDNS refused for another reason (throttling) never got as
+	// far as the duplicate check.
+	var ae *api.Error
+	otherRefusal := errors.As(err, &ae) && ae.Code != "" && ae.Code != "DomainRecordDuplicate" && !mayHaveApplied(err)
+	if dupOf != nil && !w.cancelled && !otherRefusal && !strings.Contains(err.Error(), "DomainRecordDuplicate") && !strings.Contains(err.Error(), "already existed") {
 		w.fail("duplicate refused without the AliDNS code", "%s: %v", what, err)
 	}
 	if dupOf == nil && !unknown {
