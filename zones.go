@@ -36,7 +36,7 @@ func apiZone(zone string) (string, error) {
 		}
 	}
 	u := unicodeName(z)
-	if strings.HasPrefix(u, ".") || strings.HasSuffix(u, ".") || strings.Contains(u, "..") {
+	if u == "" || strings.HasPrefix(u, ".") || strings.HasSuffix(u, ".") || strings.Contains(u, "..") {
 		// A punycode label that decodes to nothing ("xn--").
 		return "", fmt.Errorf("zone %q is not a valid domain name: a label is empty once decoded from punycode", zone)
 	}
@@ -65,6 +65,11 @@ func relativeName(name, zone string) (string, error) {
 	n = strings.TrimSuffix(n, ".@")
 	if strings.Contains(strings.ToLower(n), "xn--") {
 		n = unicodeName(n)
+	}
+	if n == "" || strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".") || strings.Contains(n, "..") {
+		// A punycode label that decodes to nothing ("xn--"), or an empty
+		// label written as such.
+		return "", fmt.Errorf("name %q has an empty label", name)
 	}
 	return n, nil
 }
