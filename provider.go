@@ -724,18 +724,23 @@ func (p *Provider) SetRecords(ctx context.Context, zone string, recs []libdns.Re
 	}
 
 	plan := append(append(updates, adds...), deletes...)
-	for i, ch := range plan {
+	applied := 0 // changes that changed the zone
+	for _, ch := range plan {
 		rec, err := p.apply(ctx, c, z, zs, ch)
 		if err != nil {
 			err = fmt.Errorf("setting records in zone %s: %s: %w", z, describe(ch), err)
-			if i == 0 && !api.MayHaveApplied(err) {
+			if applied == 0 && !api.MayHaveApplied(err) {
 				return nil, atomicErr(err)
 			}
 			this := "this one was not"
 			if api.MayHaveApplied(err) {
 				this = "this one may have been"
 			}
-			return nil, fmt.Errorf("%w (%d of %d changes were applied before this failure and %s: read the zone to see its state)", err, i, len(plan), this)
+			return nil, fmt.Errorf("%w (%d of %d changes were applied before this failure and %s: read the zone to see its state)", err, applied, len(plan), this)
+		}
+		// An update the zone's minimum TTL made a no-op changed nothing.
+		if ch.action != "UpdateDomainRecord" || !sameRecord(rec, ch.old.stored()) {
+			applied++
 		}
 		if ch.slot != nil {
 			*ch.slot = rec
