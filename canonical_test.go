@@ -284,3 +284,17 @@ func forgetZone(t *testing.T, p *Provider, zone string) {
 	}
 	zoneStates.Delete(c.Endpoint + " " + zone)
 }
+
+// An update the zone's minimum TTL made a no-op changes nothing, so a
+// refusal of the next write still leaves SetRecords atomic.
+func TestSetRecordsNoOpUpdateDoesNotCountAsApplied(t *testing.T) {
+	s := newSim(t, "example.com") // Free: minimum 600, not learned yet
+	p := newProvider(s)
+	p.Retry = NoRetry
+	s.PutRecord("example.com", alidnstest.Record{RR: "www", Type: "A", Value: "192.0.2.1", TTL: 600})
+	s.FailNext("AddDomainRecord", "QuotaExceeded.Record", 400)
+	_, err := p.SetRecords(ctx(t), "example.com.", addrs(300*time.Second, "192.0.2.1", "192.0.2.2"))
+	if !errors.Is(err, ErrZoneUnchanged) {
+		t.Fatalf("err %v, want ErrZoneUnchanged (the only write before the refusal was a no-op)", err)
+	}
+}
