@@ -48,7 +48,7 @@ unit:
 ## (golang/go#75804). Each package's test binary is built once; inputs
 ## found are not kept between runs. FUZZ_SCALE=10 runs ten times as many.
 FUZZ_SCALE ?= 1
-FUZZ_ROOT  := FuzzPages:3000 FuzzZoneNames:5000 FuzzEnvFile:5000 FuzzCaddyfile:5000
+FUZZ_ROOT  := FuzzPages:3000 FuzzZoneNames:5000 FuzzEnvFile:5000 FuzzCaddyfile:5000 FuzzToAPI:5000 FuzzRelativeName:5000
 FUZZ_API   := FuzzErrorBody:20000
 fuzz:
 	@mkdir -p $(BIN)

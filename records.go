@@ -165,6 +165,11 @@ func svcbToAPI(name string, v apiValue, data string) (apiValue, error) {
 			return v, fmt.Errorf("record %q %s: invalid SvcParams %q: unknown key %q (want a registered key such as alpn, port, ech, or keyNNNNN)", name, v.Type, params, k)
 		}
 	}
+	if v.Priority == 0 && len(sp) > 0 {
+		// RFC 9460 section 2.4.2: AliasMode records carry no SvcParams
+		// (libdns drops them when it reads the record back).
+		return v, fmt.Errorf("record %q %s: priority 0 (AliasMode) takes no SvcParams, got %q: give a priority of 1 or more, or drop the params", name, v.Type, params)
+	}
 	if s := svcParamsString(sp); s != "" {
 		v.Value += " " + s
 	}
@@ -175,7 +180,7 @@ func svcbToAPI(name string, v apiValue, data string) (apiValue, error) {
 // leading dot), blanks, or more than 253 characters.
 func checkHost(name, typ, h string) error {
 	t := strings.TrimSuffix(h, ".")
-	if t == "" || len(t) > 253 || strings.Contains(t, "..") || strings.HasPrefix(t, ".") || strings.ContainsAny(t, " \t\n\"") {
+	if t == "" || len(t) > 253 || strings.Contains(t, "..") || strings.HasPrefix(t, ".") || strings.HasSuffix(t, ".") || strings.ContainsAny(t, " \t\n\"") {
 		return fmt.Errorf("record %q %s: %q is not a valid host name", name, typ, h)
 	}
 	return nil

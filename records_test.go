@@ -66,6 +66,7 @@ func TestToAPIRejectsBadInput(t *testing.T) {
 		{Name: "t", Type: "TXT", Data: `three \\\ backslashes`},
 		{Name: "t", Type: "TXT", Data: strings.Repeat("k", 512)},
 		{Name: "h", Type: "HTTPS", Data: `1 . alpn="h2`},
+		{Name: "h", Type: "HTTPS", Data: `0 cdn.example.net. alpn=h2`}, // AliasMode takes no params
 	} {
 		if v, err := toAPI(rr); err == nil {
 			t.Errorf("toAPI(%+v) = %+v, want an error", rr, v)
