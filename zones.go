@@ -155,7 +155,7 @@ type page interface{ entries() int }
 // remaining pages with bounded concurrency, returning them in order. The
 // server's TotalCount only bounds the page numbers asked for (at most
 // maxPages); nothing is allocated from it, a goroutine is started only
-// once the semaphore admits it, and the first short or empty page ends
+// once the window admits it, and the first short or empty page ends
 // the listing (AliDNS fills every page but the last).
 func fetchPages[P page](pageSize int, fetch func(page int) (P, error), total func(P) int64) ([]P, error) {
 	first, err := fetch(1)
@@ -174,6 +174,7 @@ func fetchPages[P page](pageSize int, fetch func(page int) (P, error), total fun
 	type result struct {
 		page P
 		err  error
+		done chan struct{} // closed once page and err are set
 	}
 	var (
 		mu      sync.Mutex
@@ -181,20 +182,26 @@ func fetchPages[P page](pageSize int, fetch func(page int) (P, error), total fun
 		results []*result // pages 2, 3, …
 		wg      sync.WaitGroup
 	)
-	sem := make(chan struct{}, pageConcurrency)
+	// A sliding window rather than a semaphore: page i starts only once
+	// page i-pageConcurrency has ended (and so, by induction, every page
+	// before it). At most pageConcurrency pages are in flight, and a short
+	// page k stops the listing by page k+pageConcurrency-1 however the
+	// goroutines are scheduled; with a semaphore, pages after k kept
+	// starting while k's own goroutine waited to run.
 	for i := 2; i <= n; i++ {
-		sem <- struct{}{}
+		if j := i - pageConcurrency; j >= 2 {
+			<-results[j-2].done
+		}
 		mu.Lock()
 		if stopped {
 			mu.Unlock()
-			<-sem
 			break
 		}
-		r := new(result)
+		r := &result{done: make(chan struct{})}
 		results = append(results, r)
 		mu.Unlock()
 		wg.Go(func() {
-			defer func() { <-sem }()
+			defer close(r.done)
 			r.page, r.err = fetch(i)
 			if r.err != nil || r.page.entries() < pageSize {
 				mu.Lock()
