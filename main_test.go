@@ -3,6 +3,7 @@ package alidns
 import (
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
@@ -35,3 +36,30 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// concurrently runs subtests of one test all at once, at most limit at a
+// time, each in its own goroutine. Subtests that call t.Parallel instead
+// wait for go test's -parallel slots (GOMAXPROCS: 2 on CI), which
+// serialises subtests that spend their time waiting on injected delays
+// and whole-second clocks. Wait must be called before the test returns.
+type concurrently struct {
+	t   *testing.T
+	wg  sync.WaitGroup
+	sem chan struct{}
+}
+
+func newConcurrently(t *testing.T, limit int) *concurrently {
+	return &concurrently{t: t, sem: make(chan struct{}, limit)}
+}
+
+// Run starts f as the subtest name.
+func (c *concurrently) Run(name string, f func(t *testing.T)) {
+	c.wg.Go(func() {
+		c.sem <- struct{}{}
+		defer func() { <-c.sem }()
+		c.t.Run(name, f)
+	})
+}
+
+// Wait returns when every subtest started has ended.
+func (c *concurrently) Wait() { c.wg.Wait() }

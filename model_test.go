@@ -280,13 +280,19 @@ func TestModel(t *testing.T) {
 		runModel(t, cfg)
 		return
 	}
+	// The seeds run side by side: each has its own simulator, and the
+	// process state (zone locks, pacing, limiters) is keyed by endpoint.
+	// Most of a run's time is spent waiting on injected delays.
+	t.Parallel()
+	sub := newConcurrently(t, len(modelCISet))
+	defer sub.Wait()
 	for _, run := range modelCISet {
 		c := cfg
 		c.seed, c.workers, c.iters, c.timed = run.seed, run.workers, run.iters, run.workers > 1
 		if testing.Short() {
 			c.iters /= 4
 		}
-		t.Run(fmt.Sprintf("seed=%d,workers=%d", run.seed, run.workers), func(t *testing.T) { runModel(t, c) })
+		sub.Run(fmt.Sprintf("seed=%d,workers=%d", run.seed, run.workers), func(t *testing.T) { runModel(t, c) })
 	}
 }
 
@@ -432,9 +438,16 @@ func (r *modelRun) newProviders() {
 // learned minimum TTLs), as a restart of the process does. Only while no
 // operation on them runs; other tests' simulators are left alone.
 func resetProcessState(endpoint string) {
-	host := strings.TrimPrefix(strings.TrimPrefix(endpoint, "http://"), "https://")
+	// Keys are the parsed endpoint + " " + zone. A prefix match: the host
+	// 127.0.0.1:4000 is also a substring of 127.0.0.1:40001, a simulator
+	// that a parallel test is using.
+	u, err := api.ParseEndpoint(endpoint)
+	if err != nil {
+		panic(err)
+	}
+	prefix := u.String() + " "
 	zoneStates.Range(func(k, _ any) bool {
-		if strings.Contains(k.(string), host) {
+		if strings.HasPrefix(k.(string), prefix) {
 			zoneStates.Delete(k)
 		}
 		return true

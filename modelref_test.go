@@ -533,6 +533,7 @@ func TestModelDuplicateAfterAmbiguousFailure(t *testing.T) {
 // Every fault kind, before and after apply, on each write action: the
 // operation succeeds and leaves exactly what was asked.
 func TestModelOneShotFaults(t *testing.T) {
+	t.Parallel() // each scenario has its own simulator
 	type op struct {
 		action string
 		run    func(sc *scenario)
@@ -551,6 +552,8 @@ func TestModelOneShotFaults(t *testing.T) {
 			sc.delete(sc.free, "DeleteRecords by value", libdns.RR{Name: "www", Type: "A", Data: "10.0.0.1"})
 		}},
 	}
+	sub := newConcurrently(t, 8)
+	defer sub.Wait()
 	for i, o := range ops {
 		for _, kind := range alidnstest.FaultKinds {
 			for _, after := range []bool{false, true} {
@@ -558,7 +561,7 @@ func TestModelOneShotFaults(t *testing.T) {
 				if after {
 					name += "/after-apply"
 				}
-				t.Run(name, func(t *testing.T) {
+				sub.Run(name, func(t *testing.T) {
 					sc := newScenario(t)
 					sc.set(sc.free, "setup", addr("www", "10.0.0.1", 0))
 					sc.returnedOf(sc.free, "10.0.0.1") // known before the fault

@@ -51,9 +51,14 @@ func heldProvider(s *alidnstest.Server, hold time.Duration) *Provider {
 // is this add's; a record that existed before the add is never reported
 // as created, changed or deleted (issue 14, item 3 and 7).
 func TestSettleAddOnlyTakesProvedRecords(t *testing.T) {
+	// Each case has its own simulator; most of their time is the wait
+	// that makes AliDNS's whole-second clock prove or disprove creation.
+	t.Parallel()
+	sub := newConcurrently(t, 8)
+	defer sub.Wait()
 	challenge := []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "tok"}}
 
-	t.Run("applied late, answer lost: proved, adopted", func(t *testing.T) {
+	sub.Run("applied late, answer lost: proved, adopted", func(t *testing.T) {
 		s := newSim(t, "example.com")
 		p := heldProvider(s, 2500*time.Millisecond)
 		got, err := p.AppendRecords(ctx(t), "example.com.", challenge)
@@ -66,7 +71,7 @@ func TestSettleAddOnlyTakesProvedRecords(t *testing.T) {
 		}
 	})
 
-	t.Run("applied late, caller gone: proved, removed", func(t *testing.T) {
+	sub.Run("applied late, caller gone: proved, removed", func(t *testing.T) {
 		s := newSim(t, "example.com")
 		p := heldProvider(s, 2500*time.Millisecond)
 		c, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -83,7 +88,7 @@ func TestSettleAddOnlyTakesProvedRecords(t *testing.T) {
 		}
 	})
 
-	t.Run("applied at once, answer lost: undecided, left alone", func(t *testing.T) {
+	sub.Run("applied at once, answer lost: undecided, left alone", func(t *testing.T) {
 		s := newSim(t, "example.com")
 		p := newProvider(s)
 		s.FailNextAfterApply("AddDomainRecord", "InternalError", 500)
@@ -101,7 +106,7 @@ func TestSettleAddOnlyTakesProvedRecords(t *testing.T) {
 		}
 	})
 
-	t.Run("record older than the call: not created, zone unchanged", func(t *testing.T) {
+	sub.Run("record older than the call: not created, zone unchanged", func(t *testing.T) {
 		s := newSim(t, "example.com")
 		p := newProvider(s)
 		pre := s.PutRecord("example.com", alidnstest.Record{RR: "_acme-challenge", Type: "TXT", Value: "tok", Created: time.Now().Add(-time.Hour)})
@@ -118,7 +123,7 @@ func TestSettleAddOnlyTakesProvedRecords(t *testing.T) {
 		}
 	})
 
-	t.Run("record made just before the call: never reported as created", func(t *testing.T) {
+	sub.Run("record made just before the call: never reported as created", func(t *testing.T) {
 		s := newSim(t, "example.com")
 		p := newProvider(s)
 		pre := s.PutRecord("example.com", alidnstest.Record{RR: "www", Type: "A", Value: "192.0.2.1"})
@@ -132,7 +137,7 @@ func TestSettleAddOnlyTakesProvedRecords(t *testing.T) {
 		}
 	})
 
-	t.Run("cancelled while a record made before the call exists: untouched", func(t *testing.T) {
+	sub.Run("cancelled while a record made before the call exists: untouched", func(t *testing.T) {
 		s := newSim(t, "example.com")
 		p := newProvider(s)
 		pre := s.PutRecord("example.com", alidnstest.Record{RR: "www", Type: "A", Value: "192.0.2.1"})
