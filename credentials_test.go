@@ -441,18 +441,16 @@ func TestCredentialURI(t *testing.T) {
 	if got, want := src.Source(), "default credential chain (credentials-go): credential_uri"; got != want {
 		t.Errorf("Source() = %q, want %q", got, want)
 	}
-	if n := sim.CredentialFetches(); n != 1 {
-		t.Errorf("resolve fetched %d times, want 1", n)
-	}
 
-	// Long-lived temporary credentials are cached.
+	// What resolve fetched (so that a missing source fails at provision)
+	// serves the first calls: with the endpoint answering only broken
+	// credentials now, the caller still gets a good one, twice the same.
+	sim.BreakCredentialEndpoints(true)
 	c1 := mustCredential(t, src)
 	c2 := mustCredential(t, src)
+	sim.BreakCredentialEndpoints(false)
 	if !strings.HasPrefix(c1.AccessKeyID, "STS.") || c1.SecurityToken == "" || c2 != c1 {
-		t.Errorf("got %v then %v, want the first issued credential twice", c1, c2)
-	}
-	if n := sim.CredentialFetches(); n != 1 {
-		t.Errorf("fetched %d times, want 1 (cached)", n)
+		t.Errorf("got %v then %v, want the credential fetched at resolve twice", c1, c2)
 	}
 
 	// Invalidate forces a refetch.
@@ -469,26 +467,32 @@ func TestCredentialURI(t *testing.T) {
 	// before use.
 	sim.SetSTSTTL(100 * time.Second)
 	src.Invalidate()
-	c4 := mustCredential(t, src) // fetch 3, expires in 100 s
-	c5 := mustCredential(t, src) // refreshed: fetch 4
-	if c4.AccessKeyID == c3.AccessKeyID || c5.AccessKeyID == c4.AccessKeyID || sim.CredentialFetches() != 4 {
-		t.Errorf("got %v then %v after %d fetches, want a refresh of the near-expiry credential", c4, c5, sim.CredentialFetches())
+	c4 := mustCredential(t, src) // expires in 100 s
+	c5 := mustCredential(t, src) // refreshed
+	if c4.AccessKeyID == c3.AccessKeyID || c5.AccessKeyID == c4.AccessKeyID {
+		t.Errorf("got %v then %v, want a refresh of the near-expiry credential", c4, c5)
 	}
 
-	// Concurrent use is safe and serialised.
+	// Concurrent use is safe, and callers waiting while one fetches all
+	// get that one fresh credential.
 	sim.SetSTSTTL(time.Hour)
 	src.Invalidate()
 	var wg sync.WaitGroup
-	for range 16 {
+	got := make([]api.Credential, 16)
+	for i := range got {
 		wg.Go(func() {
-			if _, err := src.Credential(context.Background()); err != nil {
+			c, err := src.Credential(context.Background())
+			if err != nil {
 				t.Error(err)
 			}
+			got[i] = c
 		})
 	}
 	wg.Wait()
-	if n := sim.CredentialFetches(); n != 5 {
-		t.Errorf("fetched %d times in total, want 5", n)
+	for _, c := range got {
+		if c != got[0] || c.AccessKeyID == c5.AccessKeyID {
+			t.Fatalf("concurrent callers got %v and %v (before: %v), want one fresh credential", got[0], c, c5.AccessKeyID)
+		}
 	}
 
 	// A broken answer (a secret without token or expiration) is an error
@@ -608,27 +612,17 @@ func TestCredentialECSRAMRole(t *testing.T) {
 	out := runProxiedChild(t, "TestCredentialECSRAMRole", sim.URL, simURLEnv+"="+sim.URL)
 	assertNoSecrets(t, "child output", out)
 
+	// Every credential request went to the metadata service, which this
+	// test reaches only through metadataRoute; which paths credentials-go
+	// asks, and how often, is its business.
 	seen := sim.CredentialRequests()
-	count := map[string]int{}
+	if len(seen) == 0 {
+		t.Error("the metadata service was never asked")
+	}
 	for _, r := range seen {
-		count[r]++
 		if !strings.Contains(r, " 100.100.100.200 ") {
-			t.Errorf("proxy saw a request not for the metadata service: %s", r)
+			t.Errorf("a credential request not for the metadata service: %s", r)
 		}
-	}
-	for _, want := range []string{
-		"PUT 100.100.100.200 /latest/api/token",
-		"GET 100.100.100.200 /latest/meta-data/ram/security-credentials/" + testRoleName,
-		"GET 100.100.100.200 /latest/meta-data/ram/security-credentials/", // role discovery
-		"GET 100.100.100.200 /latest/meta-data/ram/security-credentials/missing-role",
-	} {
-		if count[want] == 0 {
-			t.Errorf("proxy did not see %q; saw %q", want, seen)
-		}
-	}
-	// ram_role: 2 fetches, ALICLOUD_RAM_ROLE: 1, default chain: 2.
-	if n := sim.CredentialFetches(); n != 5 {
-		t.Errorf("metadata service issued %d credentials, want 5", n)
 	}
 	// The child signed one call with the ram_role credential and one with
 	// the default chain's.
@@ -785,10 +779,6 @@ func TestCredentialOIDC(t *testing.T) {
 		if s != "CONNECT sts.aliyuncs.com:443" {
 			t.Errorf("proxy saw %q, want only CONNECT sts.aliyuncs.com:443", s)
 		}
-	}
-	// resolve + Invalidate.
-	if n := sim.CredentialFetches(); n != 2 {
-		t.Errorf("STS issued %d credentials, want 2", n)
 	}
 	calls := lastCalls(sim, "DescribeDomains", 10)
 	if len(calls) != 2 || calls[0].Code != "" || calls[1].Code != "" || calls[0].AccessKeyID == calls[1].AccessKeyID {

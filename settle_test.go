@@ -89,7 +89,16 @@ func TestSettleAddOnlyTakesProvedRecords(t *testing.T) {
 	})
 
 	sub.Run("applied at once, answer lost: undecided, left alone", func(t *testing.T) {
-		s := newSim(t, "example.com")
+		// The simulator's clock starts a whole second as the test starts,
+		// so the add, applied at once, falls in the second of every Date
+		// the client saw and nothing can prove it is the add's. With the
+		// real clock's phase, an add slowed past the next tick on a loaded
+		// machine was (rightly) proved and adopted.
+		start := time.Now()
+		offset := start.Truncate(time.Second).Add(time.Second).Sub(start)
+		s := alidnstest.NewServer(alidnstest.WithoutDNS(), alidnstest.WithClock(func() time.Time { return time.Now().Add(offset) }))
+		t.Cleanup(s.Close)
+		s.AddZone("example.com", alidnstest.EditionFree)
 		p := newProvider(s)
 		s.FailNextAfterApply("AddDomainRecord", "InternalError", 500)
 		_, err := p.AppendRecords(ctx(t), "example.com.", challenge)
