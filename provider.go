@@ -512,7 +512,7 @@ func (p *Provider) settleAdd(ctx context.Context, c *api.Client, z string, zs *z
 	}
 	if !enabled(r) {
 		// This add would have created an enabled record.
-		return apiRecord{}, notCreated(fmt.Sprintf("a disabled record with this value exists (id %s): enable or delete it", r.RecordID))
+		return apiRecord{}, notCreated(fmt.Sprintf("a disabled record with this value already existed (id %s): enable or delete it", r.RecordID))
 	}
 	if !sameRecord(r, v) {
 		// Not what this add would have created, and AliDNS keeps one

@@ -206,3 +206,23 @@ func TestCreatedByUsesClockBounds(t *testing.T) {
 func (c creation) String() string {
 	return [...]string{"unknown", "before", "after"}[c]
 }
+
+// An add that met a server error, settled by a lookup that finds the value
+// held by a disabled record, says the record already existed, as every
+// other "not created" outcome does, and never that it may exist (found by
+// TestModel seed 13 under load, where the error named neither).
+func TestSettleAddFindsDisabledRecord(t *testing.T) {
+	s := newSim(t, "example.com")
+	p := newProvider(s)
+	p.Retry = NoRetry
+	pre := s.PutRecord("example.com", alidnstest.Record{RR: "www", Type: "A", Value: "192.0.2.1", Status: "DISABLE", Created: time.Now().Add(-time.Hour)})
+	s.Inject(alidnstest.Injection{Action: "AddDomainRecord", Kind: alidnstest.FaultEmptyError})
+	got, err := p.AppendRecords(ctx(t), "example.com.", addrs(0, "192.0.2.1"))
+	if err == nil || len(got) != 0 || errors.Is(err, ErrOutcomeUnknown) ||
+		!strings.Contains(err.Error(), "a disabled record with this value already existed (id "+pre.RecordID+"): enable or delete it") {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	if recs := s.Records("example.com"); len(recs) != 1 || recs[0].Status != "DISABLE" {
+		t.Fatalf("zone %+v", recs)
+	}
+}
