@@ -402,8 +402,10 @@ func (w *worker) placeForeign(z *mzone, kind string) srec {
 		k = rkey{"www", "TXT"} // one CNAME per name
 	}
 	c := w.freshCanon(z, k)
-	raw := alidnstest.Record{RR: c.Name, Type: c.Type, Value: c.Value, Priority: c.Prio, TTL: c.TTL}
 	rd := w.r.readings
+	// As this AliDNS reading stores what this provider sends: an earlier
+	// run's record is stored as this run's would be.
+	raw := alidnstest.Record{RR: c.Name, Type: c.Type, Value: rd.StoredValue(c.Type, c.Value), Priority: c.Prio, TTL: c.TTL}
 	switch kind {
 	case "other tool":
 		// What another client may have sent, as this AliDNS reading

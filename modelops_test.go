@@ -239,11 +239,11 @@ func (w *worker) opAppend(ctx context.Context, p *Provider) {
 func (w *worker) opAppendDuplicate(ctx context.Context, p *Provider) {
 	z := w.randomZone()
 	before := w.observe(z)
-	// A record exactly as this provider writes it (AliDNS compares values
-	// as stored), enabled or not, on the provider's line.
+	// A record exactly as this provider's write is stored (AliDNS compares
+	// values as stored), enabled or not, on the provider's line.
 	var cands []srec
 	for _, s := range before {
-		if s.c.Line == canonLine && s.raw.RR == s.c.Name && s.raw.Value == s.c.Value && !s.bad {
+		if s.c.Line == canonLine && s.raw.RR == s.c.Name && s.raw.Value == w.r.readings.StoredValue(s.c.Type, s.c.Value) && !s.bad {
 			cands = append(cands, s)
 		}
 	}
@@ -354,12 +354,13 @@ func (w *worker) appendCheck(ctx context.Context, p *Provider, z *mzone, before 
 		w.fail("ErrOutcomeUnknown although nothing was created", "%s: %v", what, err)
 	}
 	// The refusal names AliDNS's code, or, when faults kept AliDNS from
-	// ever answering it, says the settle found the record already there;
-	// an add AliDNS refused for another reason (throttling) never got as
-	// far as the duplicate check.
+	// ever answering it, says the settle found the record already there,
+	// or (faults kept the settle's lookup from answering too) that the
+	// record may exist, which it does; an add AliDNS refused for another
+	// reason (throttling) never got as far as the duplicate check.
 	var ae *api.Error
 	otherRefusal := errors.As(err, &ae) && ae.Code != "" && ae.Code != "DomainRecordDuplicate" && !mayHaveApplied(err)
-	if dupOf != nil && !w.cancelled && !otherRefusal && !strings.Contains(err.Error(), "DomainRecordDuplicate") && !strings.Contains(err.Error(), "already existed") {
+	if dupOf != nil && !w.cancelled && !otherRefusal && !unknown && !strings.Contains(err.Error(), "DomainRecordDuplicate") && !strings.Contains(err.Error(), "already existed") {
 		w.fail("duplicate refused without the AliDNS code", "%s: %v", what, err)
 	}
 	if dupOf == nil && !unknown {

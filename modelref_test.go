@@ -229,6 +229,27 @@ func TestModelSetKeepsRecordAlreadyStoredAtZoneMinimum(t *testing.T) {
 // them from a map (any order), another tool or AliDNS may store them in
 // another, and the provider writes them in RFC 9460 order. Every form of
 // the same record deletes it and sets it without a write.
+// Under an AliDNS that stores HTTPS/SVCB params in its own order, a record
+// an earlier run wrote (stored in that order) is still a duplicate of the
+// same append: the simulator's duplicate check and the model's duplicate
+// candidates both compare the stored form. The model once placed earlier
+// runs' records in RFC order under this reading, which AliDNS would never
+// store, and then called the simulator's acceptance of the "duplicate" a
+// violation (TestModel seed 13, 4 workers, under load).
+func TestModelAppendDuplicateUnderReorderingStore(t *testing.T) {
+	sc := newScenario(t)
+	rd := alidnstest.Readings{SvcParams: alidnstest.SvcParamsReordered}
+	sc.readings(rd)
+	z := sc.ulti
+	in := libdns.RR{Name: "_dns.svc", Type: "SVCB", Data: "2 svc.example.net. alpn=dot port=853 ech=AEXAAA", TTL: 600 * time.Second}
+	want, _ := sc.wantOf(z, []libdns.Record{in})
+	earlier := sc.put(z, alidnstest.Record{RR: want[0].Name, Type: want[0].Type, Value: rd.StoredValue(want[0].Type, want[0].Value), Priority: want[0].Prio, TTL: want[0].TTL})
+	if earlier.raw.Value == want[0].Value {
+		t.Fatalf("the reading stored %q as sent: the test needs a reordering store", earlier.raw.Value)
+	}
+	sc.appendDuplicate(z, earlier, in)
+}
+
 func TestModelServiceBindingParamsCompareInAnyOrder(t *testing.T) {
 	orders := []string{"alpn=h2,h3 port=8443 ech=AEXAAA", "ech=AEXAAA port=8443 alpn=h2,h3", "port=8443 alpn=h2,h3 ech=AEXAAA"}
 	for _, rd := range []alidnstest.SvcParamsReading{alidnstest.SvcParamsAsSent, alidnstest.SvcParamsReordered} {

@@ -92,6 +92,11 @@ func (s *Server) CurrentReadings() Readings {
 	return s.rd
 }
 
+// StoredValue is the value of type typ as AliDNS under these readings
+// stores (and lists) it when a client sends value: what a record written
+// by an earlier run of the same client holds.
+func (r Readings) StoredValue(typ, value string) string { return r.storedValue(typ, value) }
+
 // storedValue is value as the readings store it for type typ.
 func (r Readings) storedValue(typ, value string) string {
 	switch {
