@@ -19,8 +19,12 @@ export ALIBABA_CLOUD_CLI_PROFILE_DISABLED  := true
 .PHONY: test lint unit fuzz nested e2e build demo bench soak clean
 
 ## test: every test (unit, fuzz targets briefly, simulator, model,
-## conformance, SDK fidelity, end-to-end); CI runs it and, separately, make lint
-test: unit fuzz nested
+## conformance, SDK fidelity, end-to-end); CI runs it and, separately, make lint.
+## The three groups run side by side, as most of their time is spent
+## waiting (injected delays, caddy and Pebble); each group's output is
+## printed whole when it ends.
+test:
+	@$(MAKE) --no-print-directory -j3 --output-sync=target unit fuzz nested
 
 lint:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './bin/*')); \
