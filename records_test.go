@@ -131,6 +131,15 @@ func TestAPIZone(t *testing.T) {
 			t.Errorf("apiZone(%q) accepted", bad)
 		}
 	}
+	// Broken punycode is refused whatever its case: "XN--0" once passed
+	// as a plain ASCII label and came back as "xn--0", which apiZone then
+	// refused (found by FuzzZoneNames, testdata/fuzz/FuzzZoneNames).
+	for _, bad := range []string{"xn--0.com", "XN--0.com", "Xn--0.COM"} {
+		_, err := apiZone(bad)
+		if want := fmt.Sprintf("zone %q is not a valid domain name", bad); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("apiZone(%q): %v; want %q", bad, err, want)
+		}
+	}
 }
 
 // randomRecord returns a random typed record of every kind the provider

@@ -28,10 +28,14 @@ func apiZone(zone string) (string, error) {
 	if strings.HasPrefix(z, ".") || strings.HasSuffix(z, ".") || strings.Contains(z, "..") {
 		return "", fmt.Errorf("zone %q has an empty label (a leading dot or two dots in a row): pass the zone name, e.g. \"example.com.\"", zone)
 	}
-	if _, err := idna.Lookup.ToASCII(z); err != nil {
+	// Checked in lower case: the idna profiles take only a lower-case
+	// "xn--" as punycode, so "XN--0" would pass as plain ASCII and come
+	// back from unicodeName as the broken "xn--0".
+	lz := strings.ToLower(z)
+	if _, err := idna.Lookup.ToASCII(lz); err != nil {
 		// Lookup is strict (e.g. about underscores); fall back to plain
 		// punycode conversion, which only fails on truly broken input.
-		if _, err = idna.Punycode.ToASCII(z); err != nil {
+		if _, err = idna.Punycode.ToASCII(lz); err != nil {
 			return "", fmt.Errorf("zone %q is not a valid domain name: %w", zone, err)
 		}
 	}
