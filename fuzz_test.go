@@ -17,8 +17,8 @@ import (
 // FuzzPages: any first page (JSON as AliDNS would send it, decoded as the
 // client decodes it) and any sizes of the later pages: paging never
 // panics, never has more than pageConcurrency pages in flight, reads at
-// most maxPages, stops at the first short page, and returns only full
-// pages before the last.
+// most maxPages, stops at the first short page, refuses a page holding
+// more than PageSize entries, and returns only full pages before the last.
 func FuzzPages(f *testing.F) {
 	for _, s := range []struct {
 		first string
@@ -63,6 +63,9 @@ func FuzzPages(f *testing.F) {
 		// Past the first short page, at most the pages already in flight.
 		if short := firstShort(p1, sizes, pageSize); short > 0 && calls.Load() > int64(short+pageConcurrency) {
 			t.Fatalf("%d calls; page %d was short", calls.Load(), short)
+		}
+		if p1.entries() > pageSize && err == nil {
+			t.Fatalf("a first page of %d entries (PageSize %d) was accepted", p1.entries(), pageSize)
 		}
 		if err != nil {
 			return

@@ -70,6 +70,19 @@ func TestHostilePageCounts(t *testing.T) {
 		t.Fatalf("one DeleteRecords cost %d calls against empty pages of a claimed 500,000", n)
 	}
 
+	// Pages holding more entries than asked for overlap the next page:
+	// refused, and nothing is deleted on their word (FuzzPages found them
+	// read as full pages).
+	s.Set(alidnstest.Hostile{Kind: alidnstest.HostilePages, TotalCount: 5000, PageRecords: recordsPageSize + 1})
+	recs, err = p.GetRecords(ctx(t), "example.com.")
+	if want := fmt.Sprintf("page 1: the answer holds %d entries, more than the PageSize %d asked for", recordsPageSize+1, recordsPageSize); err == nil || !strings.Contains(err.Error(), want) || len(recs) != 0 {
+		t.Fatalf("over-full pages: %d records, %v; want an error containing %q", len(recs), err, want)
+	}
+	before = s.Calls("DeleteDomainRecord")
+	_, err = p.DeleteRecords(ctx(t), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "x"}})
+	if want := fmt.Sprintf("more than the PageSize %d asked for", subDomainsPageSize); err == nil || !strings.Contains(err.Error(), want) || s.Calls("DeleteDomainRecord") != before {
+		t.Fatalf("delete against over-full pages: %v, %d deletes; want an error containing %q and no delete", err, s.Calls("DeleteDomainRecord")-before, want)
+	}
 }
 
 // fetchPages starts a goroutine only once its window admits it, never

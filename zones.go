@@ -160,10 +160,24 @@ type page interface{ entries() int }
 // server's TotalCount only bounds the page numbers asked for (at most
 // maxPages); nothing is allocated from it, a goroutine is started only
 // once the window admits it, and the first short or empty page ends
-// the listing (AliDNS fills every page but the last).
-func fetchPages[P page](pageSize int, fetch func(page int) (P, error), total func(P) int64) ([]P, error) {
+// the listing (AliDNS fills every page but the last). A page with more
+// entries than pageSize is an error.
+func fetchPages[P page](pageSize int, fetchPage func(page int) (P, error), total func(P) int64) ([]P, error) {
+	// A page holding more than PageSize entries would overlap the next
+	// one (pages are cut by number), so its entries cannot be trusted to
+	// be a listing: refused rather than read as a full page.
+	fetch := func(i int) (P, error) {
+		pg, err := fetchPage(i)
+		if err == nil && pg.entries() > pageSize {
+			return pg, fmt.Errorf("the answer holds %d entries, more than the PageSize %d asked for, which AliDNS never sends: check that the endpoint is AliDNS", pg.entries(), pageSize)
+		}
+		return pg, err
+	}
 	first, err := fetch(1)
 	if err != nil {
+		if first.entries() > pageSize {
+			return nil, fmt.Errorf("page 1: %w", err)
+		}
 		return nil, err
 	}
 	pages := []P{first}
