@@ -140,6 +140,29 @@ func TestAPIZone(t *testing.T) {
 			t.Errorf("apiZone(%q): %v; want %q", bad, err, want)
 		}
 	}
+	// White space inside a zone name is refused, not sent or trimmed on
+	// a later reading ("0 . ." once became "0 ", then "0").
+	for _, bad := range []string{"0 . .", "example .com", "exa\tmple.com.", "exa\x00mple.com"} {
+		_, err := apiZone(bad)
+		if want := fmt.Sprintf("zone %q has white space or a control character inside it", bad); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("apiZone(%q): %v; want %q", bad, err, want)
+		}
+	}
+	// Punycode decoding to a name that reads back otherwise is refused:
+	// "Xn--00A" decodes to "Ш", read back as "ш".
+	for _, bad := range []string{"xn--00a.com", "Xn--00A"} {
+		_, err := apiZone(bad)
+		if want := fmt.Sprintf("zone %q is not a valid domain name: it decodes from punycode to", bad); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "not in normal form") {
+			t.Errorf("apiZone(%q): %v; want %q ... not in normal form", bad, err, want)
+		}
+	}
+	// Nor may punycode decode to such a character ("xn--fa" is U+0085).
+	for _, bad := range []string{"xn--fa.com", "Xn--fA"} {
+		_, err := apiZone(bad)
+		if want := fmt.Sprintf("zone %q is not a valid domain name: it decodes from punycode to white space", bad); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("apiZone(%q): %v; want %q", bad, err, want)
+		}
+	}
 }
 
 // randomRecord returns a random typed record of every kind the provider

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 
 	"golang.org/x/net/idna"
 
@@ -24,6 +25,11 @@ func apiZone(zone string) (string, error) {
 	if strings.Trim(z, ". ") == "" {
 		// "", ".", "..", " . ": nothing but the root.
 		return "", fmt.Errorf("zone is empty: pass the zone name, e.g. \"example.com.\"")
+	}
+	if strings.ContainsFunc(z, spaceOrControl) {
+		// "0 . .": the space would reach the API, or be trimmed away
+		// on the next reading.
+		return "", fmt.Errorf("zone %q has white space or a control character inside it: pass the zone name, e.g. \"example.com.\"", zone)
 	}
 	if strings.HasPrefix(z, ".") || strings.HasSuffix(z, ".") || strings.Contains(z, "..") {
 		return "", fmt.Errorf("zone %q has an empty label (a leading dot or two dots in a row): pass the zone name, e.g. \"example.com.\"", zone)
@@ -44,8 +50,19 @@ func apiZone(zone string) (string, error) {
 		// A punycode label that decodes to nothing ("xn--").
 		return "", fmt.Errorf("zone %q is not a valid domain name: a label is empty once decoded from punycode", zone)
 	}
+	if strings.ContainsFunc(u, spaceOrControl) {
+		// "xn--fa" decodes to U+0085, a line break.
+		return "", fmt.Errorf("zone %q is not a valid domain name: it decodes from punycode to white space or a control character", zone)
+	}
+	if again := unicodeName(u); again != u {
+		// "xn--00a" decodes to an upper-case "Ш", which reads back as
+		// "ш": no registry issues such a label.
+		return "", fmt.Errorf("zone %q is not a valid domain name: it decodes from punycode to %q, which is not in normal form (%q)", zone, u, again)
+	}
 	return u, nil
 }
+
+func spaceOrControl(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
 
 // relativeName returns the AliDNS RR (host record) for a libdns name in
 // zone (as apiZone returns it): "@" for the apex, the relative name
