@@ -94,6 +94,9 @@ func storedValue(typ, value string) string {
 	switch typ {
 	case "A", "AAAA":
 		if ip, err := netip.ParseAddr(strings.TrimSpace(value)); err == nil {
+			if typ == "A" {
+				ip = ip.Unmap() // as dataToAPI sends it
+			}
 			return ip.String()
 		}
 	case "CNAME", "NS", "MX":

@@ -228,6 +228,9 @@ func canonData(typ, data string, input bool) (string, int64, error) {
 	switch typ {
 	case "A", "AAAA":
 		ip, err := netip.ParseAddr(strings.TrimSpace(data))
+		if input && typ == "A" && err == nil && ip.Is4In6() {
+			ip = ip.Unmap() // a caller's "::ffff:192.0.2.1" is 192.0.2.1
+		}
 		if err != nil || ip.Is4() != (typ == "A") {
 			return "", 0, fmt.Errorf("%q is not an %s address", data, typ)
 		}

@@ -288,6 +288,9 @@ func (w *worker) renderTTL(z *mzone, c crec, ttl time.Duration, forDelete bool) 
 		if c.Type == "AAAA" && w.chance(2) {
 			data = strings.ToUpper(ip.StringExpanded())
 		}
+		if c.Type == "A" && w.chance(3) {
+			data = "::ffff:" + c.Value // the same IPv4 address, mapped
+		}
 	case "CNAME":
 		if !generic {
 			return libdns.CNAME{Name: name, TTL: ttl, Target: w.hostForm(c.Value)}

@@ -66,6 +66,11 @@ func dataToAPI(rr libdns.RR) (apiValue, error) {
 		if ip.Is4() != (v.Type == "A") && !ip.Is4In6() {
 			return v, fmt.Errorf("record %q: %s is not an %s address", rr.Name, data, v.Type)
 		}
+		if v.Type == "A" {
+			// "::ffff:192.0.2.1" in an A record is 192.0.2.1: sent in
+			// the mapped form, it would read back (libdns) as AAAA.
+			ip = ip.Unmap()
+		}
 		v.Value = ip.String()
 	case "CNAME", "NS":
 		if data == "" {

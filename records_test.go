@@ -34,6 +34,10 @@ func TestToAPIMapping(t *testing.T) {
 		{libdns.ServiceBinding{Scheme: "https", Name: "@", Priority: 1, Target: ".", Params: libdns.SvcParams{"alpn": {"h2", "h3"}}}, apiValue{RR: "@", Type: "HTTPS", Value: ". alpn=h2,h3", Priority: 1}},
 		{libdns.ServiceBinding{Scheme: "https", Name: "alias", Priority: 0, Target: "cdn.example.net."}, apiValue{RR: "alias", Type: "HTTPS", Value: "cdn.example.net"}},
 		{libdns.RR{Name: "r", Type: "redirect_url", Data: "https://example.org/"}, apiValue{RR: "r", Type: "REDIRECT_URL", Value: "https://example.org/"}},
+		// An IPv4-mapped address in an A record is its IPv4 address (sent
+		// mapped, it read back as AAAA: FuzzToAPI); in AAAA it stays.
+		{libdns.RR{Name: "m", Type: "A", Data: "::ffff:192.0.2.1"}, apiValue{RR: "m", Type: "A", Value: "192.0.2.1"}},
+		{libdns.RR{Name: "m", Type: "AAAA", Data: "::ffff:192.0.2.1"}, apiValue{RR: "m", Type: "AAAA", Value: "::ffff:192.0.2.1"}},
 	} {
 		got, err := toAPI(tc.in.RR())
 		if err != nil {
