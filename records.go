@@ -185,7 +185,10 @@ func svcbToAPI(name string, v apiValue, data string) (apiValue, error) {
 // leading dot), blanks, or more than 253 characters.
 func checkHost(name, typ, h string) error {
 	t := strings.TrimSuffix(h, ".")
-	if t == "" || len(t) > 253 || strings.Contains(t, "..") || strings.HasPrefix(t, ".") || strings.HasSuffix(t, ".") || strings.ContainsAny(t, " \t\n\"") {
+	if t == "" || len(t) > 253 || strings.Contains(t, "..") || strings.HasPrefix(t, ".") || strings.HasSuffix(t, ".") ||
+		strings.ContainsFunc(t, spaceOrControl) || strings.Contains(t, `"`) {
+		// Any white space or control character ("0\r." once went out
+		// as "0\r"), not only the ones a caller is likely to type.
 		return fmt.Errorf("record %q %s: %q is not a valid host name", name, typ, h)
 	}
 	return nil

@@ -60,6 +60,9 @@ func TestToAPIRejectsBadInput(t *testing.T) {
 		{Name: "s", Type: "SRV", Data: "1 2 mx"},
 		{Name: "h", Type: "HTTPS", Data: "x ."},
 		{Name: "c", Type: "CNAME", Data: ""},
+		{Name: "n", Type: "NS", Data: "0\r."}, // FuzzToAPI
+		{Name: "c", Type: "CNAME", Data: "a\x00b.example."},
+		{Name: "m", Type: "MX", Data: "10 mx\x7f.example."},
 		{Name: "x", Type: "", Data: "y"},
 		{Name: "t", Type: "TXT", Data: ""},
 		{Name: "t", Type: "TXT", Data: `say "hi"`},
