@@ -163,6 +163,20 @@ func TestAPIZone(t *testing.T) {
 			t.Errorf("apiZone(%q): %v; want %q ... not in normal form", bad, err, want)
 		}
 	}
+	// Labels and names past the DNS limits, counted in punycode.
+	for bad, want := range map[string]string{
+		strings.Repeat("a", 64) + ".com":                       "is 64 characters in ASCII form, more than 63",
+		strings.Repeat(";", 70) + "ʉ":                          "more than 63", // FuzzZoneNames
+		strings.Repeat("ü", 62) + ".de":                        "more than 63",
+		strings.Repeat(strings.Repeat("a", 60)+".", 5) + "com": "more than 253",
+	} {
+		if _, err := apiZone(bad); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("apiZone(%.30q…): %v; want %q", bad, err, want)
+		}
+	}
+	if z := strings.Repeat("a", 63) + ".com"; mustZone(t, z) != z {
+		t.Errorf("a 63-character label was changed")
+	}
 	// Nor may punycode decode to such a character ("xn--fa" is U+0085).
 	for _, bad := range []string{"xn--fa.com", "Xn--fA"} {
 		_, err := apiZone(bad)
@@ -325,7 +339,7 @@ func FuzzRelativeName(f *testing.F) {
 		}
 		if strings.HasSuffix(name, ".") && rel != "@" {
 			// An accepted FQDN lies inside the zone and maps back to itself.
-			if got := strings.ToLower(strings.TrimSuffix(name, ".")); got != rel+".example.com" && !strings.HasPrefix(got, "xn--") && !strings.Contains(got, "xn--") {
+			if got := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(name), ".")); got != rel+".example.com" && !strings.HasPrefix(got, "xn--") && !strings.Contains(got, "xn--") {
 				if ascii := subDomain(rel, "example.com"); !strings.EqualFold(ascii, got) {
 					t.Fatalf("%q -> %q does not map back (%q)", name, rel, ascii)
 				}
@@ -335,3 +349,12 @@ func FuzzRelativeName(f *testing.F) {
 }
 
 var _ = alidnstest.EditionFree
+
+func mustZone(t *testing.T, zone string) string {
+	t.Helper()
+	z, err := apiZone(zone)
+	if err != nil {
+		t.Fatalf("apiZone(%q): %v", zone, err)
+	}
+	return z
+}

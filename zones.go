@@ -38,11 +38,23 @@ func apiZone(zone string) (string, error) {
 	// "xn--" as punycode, so "XN--0" would pass as plain ASCII and come
 	// back from unicodeName as the broken "xn--0".
 	lz := strings.ToLower(z)
-	if _, err := idna.Lookup.ToASCII(lz); err != nil {
+	ascii, err := idna.Lookup.ToASCII(lz)
+	if err != nil {
 		// Lookup is strict (e.g. about underscores); fall back to plain
 		// punycode conversion, which only fails on truly broken input.
-		if _, err = idna.Punycode.ToASCII(lz); err != nil {
+		if ascii, err = idna.Punycode.ToASCII(lz); err != nil {
 			return "", fmt.Errorf("zone %q is not a valid domain name: %w", zone, err)
+		}
+	}
+	// The DNS limits, on the punycode form (Punycode does not check
+	// them): a label of 70 ';' and one 'ʉ' encodes to 80 octets, which
+	// then failed to decode on the next reading.
+	if len(ascii) > 253 {
+		return "", fmt.Errorf("zone %q is not a valid domain name: %d characters in ASCII form, more than 253", zone, len(ascii))
+	}
+	for _, l := range strings.Split(ascii, ".") {
+		if len(l) > 63 {
+			return "", fmt.Errorf("zone %q is not a valid domain name: label %.20q… is %d characters in ASCII form, more than 63", zone, l, len(l))
 		}
 	}
 	u := unicodeName(z)
