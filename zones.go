@@ -91,7 +91,7 @@ func relativeName(name, zone string) (string, error) {
 			return "@", nil
 		}
 		if rel, ok := strings.CutSuffix(fq, "."+zone); ok && rel != "" {
-			return rel, nil
+			return rel, blankInName(name, rel)
 		}
 		return "", fmt.Errorf("name %q is not inside zone %q", name, zone)
 	}
@@ -104,7 +104,17 @@ func relativeName(name, zone string) (string, error) {
 		// label written as such.
 		return "", fmt.Errorf("name %q has an empty label", name)
 	}
-	return n, nil
+	return n, blankInName(name, n)
+}
+
+// blankInName refuses an RR with white space or a control character in
+// it: typed in ("a b"), or left by the IDNA mapping ("¯" maps to a space
+// and a combining macron).
+func blankInName(name, rr string) error {
+	if strings.ContainsFunc(rr, spaceOrControl) {
+		return fmt.Errorf("name %q has white space or a control character in it (as %q)", name, rr)
+	}
+	return nil
 }
 
 // subDomain is the fully-qualified name (without dot) of rr in zone, as
