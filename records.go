@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/libdns/libdns"
 )
@@ -55,6 +56,11 @@ func toAPI(rr libdns.RR) (apiValue, error) {
 func dataToAPI(rr libdns.RR) (apiValue, error) {
 	v := apiValue{RR: storedName(rr.Name), Type: strings.ToUpper(rr.Type), TTL: int64(rr.TTL / time.Second)}
 	data := strings.TrimSpace(rr.Data)
+	if !utf8.ValidString(rr.Data) {
+		// The API takes UTF-8 (JSON answers, percent-encoded requests);
+		// other bytes come back as U+FFFD, a different record.
+		return v, fmt.Errorf("record %q %s: data %+q is not valid UTF-8", rr.Name, v.Type, data)
+	}
 	switch v.Type {
 	case "":
 		return v, fmt.Errorf("record %q has no type", rr.Name)

@@ -64,6 +64,8 @@ func TestToAPIRejectsBadInput(t *testing.T) {
 		{Name: "n", Type: "NS", Data: "0\r."}, // FuzzToAPI
 		{Name: "c", Type: "CNAME", Data: "a\x00b.example."},
 		{Name: "m", Type: "MX", Data: "10 mx\x7f.example."},
+		{Name: "c", Type: "CNAME", Data: "00\x9e\x9e.example."}, // FuzzToAPI
+		{Name: "t", Type: "TXT", Data: "v=\xff\xfe"},
 		{Name: "x", Type: "", Data: "y"},
 		{Name: "t", Type: "TXT", Data: ""},
 		{Name: "t", Type: "TXT", Data: `say "hi"`},
@@ -120,6 +122,11 @@ func TestRelativeName(t *testing.T) {
 		// White space, typed in or left by IDNA mapping (FuzzRelativeName).
 		if got, err := relativeName(bad, "example.com"); err == nil || !strings.Contains(err.Error(), "white space or a control character") {
 			t.Errorf("relativeName(%q) = %q, %v; want a white space error", bad, got, err)
+		}
+	}
+	for _, bad := range []string{"a\xffb", "a\xff.example.com."} {
+		if got, err := relativeName(bad, "example.com"); err == nil || !strings.Contains(err.Error(), "is not valid UTF-8") {
+			t.Errorf("relativeName(%q) = %q, %v; want a UTF-8 error", bad, got, err)
 		}
 	}
 	for _, bad := range []string{"notexample.com.", "www.other.org.", "com."} {
@@ -348,9 +355,13 @@ func FuzzRelativeName(f *testing.F) {
 			// An accepted FQDN lies inside the zone and maps back to itself.
 			if got := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(name), ".")); got != rel+".example.com" && !strings.HasPrefix(got, "xn--") && !strings.Contains(got, "xn--") {
 				// UTS 46 maps some characters as a browser does ("²" is
-				// "2"), so the name may come back in its mapped form.
-				mapped, _ := idna.Lookup.ToASCII(got)
-				if ascii := subDomain(rel, "example.com"); !strings.EqualFold(ascii, got) && !strings.EqualFold(ascii, mapped) {
+				// "2", "½" is "1⁄2"), so the name may come back in its
+				// mapped form: both read the same through the mapping.
+				uts46 := idna.New(idna.MapForLookup(), idna.Transitional(false), idna.StrictDomainName(false))
+				ascii := subDomain(rel, "example.com")
+				mapped, err1 := uts46.ToASCII(got)
+				back, err2 := uts46.ToASCII(ascii)
+				if !strings.EqualFold(ascii, got) && (err1 != nil || err2 != nil || !strings.EqualFold(mapped, back)) {
 					t.Fatalf("%q -> %q does not map back (%q)", name, rel, ascii)
 				}
 			}

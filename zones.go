@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 
@@ -81,6 +82,10 @@ func spaceOrControl(r rune) bool { return unicode.IsSpace(r) || unicode.IsContro
 // otherwise, with punycode labels in Unicode like the zone.
 // Fully-qualified names (with a trailing dot) must lie inside the zone.
 func relativeName(name, zone string) (string, error) {
+	if !utf8.ValidString(name) {
+		// Lower-casing would turn the bytes into U+FFFD.
+		return "", fmt.Errorf("name %+q is not valid UTF-8", name)
+	}
 	n := strings.TrimSpace(name)
 	switch {
 	case n == "" || n == "@":
