@@ -95,7 +95,9 @@ func storedValue(typ, value string) string {
 	case "A", "AAAA":
 		if ip, err := netip.ParseAddr(strings.TrimSpace(value)); err == nil {
 			if typ == "A" {
-				ip = ip.Unmap() // as dataToAPI sends it
+				// "::ffff:192.0.2.1" in an A record is 192.0.2.1: sent
+				// in the mapped form, it would read back (libdns) as AAAA.
+				ip = ip.Unmap()
 			}
 			return ip.String()
 		}
@@ -250,8 +252,6 @@ func checkTXT(name, text string) error {
 		return refuse("the text is empty; AliDNS does not store an empty TXT value")
 	case len(text) > maxTXT:
 		return refuse(fmt.Sprintf("the text is %d bytes; AliDNS stores at most %d", len(text), maxTXT))
-	case !utf8.ValidString(text):
-		return refuse("the text is not valid UTF-8")
 	case strings.Contains(text, `"`):
 		return refuse("the text contains a double quote (\"), which AliDNS removes: write it without quotes")
 	}

@@ -139,6 +139,22 @@ func TestFetchPagesBoundedAndStopsAtShortPage(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "claims 4000000000000000000 entries") || calls.Load() != maxPages {
 		t.Fatalf("err %v after %d pages; want an error after maxPages (%d)", err, calls.Load(), maxPages)
 	}
+
+	// A later page holding more entries than asked for is refused too.
+	overfullThird := func(page int) (recordsPage, error) {
+		var pg recordsPage
+		pg.TotalCount = 50
+		n := 10
+		if page == 3 {
+			n = 11
+		}
+		pg.DomainRecords.Record = make([]apiRecord, n)
+		return pg, nil
+	}
+	_, err = fetchPages(10, overfullThird, func(p recordsPage) int64 { return p.TotalCount })
+	if want := "page 3 of 5: the answer holds 11 entries, more than the PageSize 10 asked for"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err %v; want %q", err, want)
+	}
 }
 
 // A delete answered with HTTP 200 and an empty body without being applied

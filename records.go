@@ -72,12 +72,7 @@ func dataToAPI(rr libdns.RR) (apiValue, error) {
 		if ip.Is4() != (v.Type == "A") && !ip.Is4In6() {
 			return v, fmt.Errorf("record %q: %s is not an %s address", rr.Name, data, v.Type)
 		}
-		if v.Type == "A" {
-			// "::ffff:192.0.2.1" in an A record is 192.0.2.1: sent in
-			// the mapped form, it would read back (libdns) as AAAA.
-			ip = ip.Unmap()
-		}
-		v.Value = ip.String()
+		v.Value = storedValue(v.Type, data)
 	case "CNAME", "NS":
 		if data == "" {
 			return v, fmt.Errorf("record %q %s has no target", rr.Name, v.Type)

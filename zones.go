@@ -206,23 +206,13 @@ type page interface{ entries() int }
 // once the window admits it, and the first short or empty page ends
 // the listing (AliDNS fills every page but the last). A page with more
 // entries than pageSize is an error.
-func fetchPages[P page](pageSize int, fetchPage func(page int) (P, error), total func(P) int64) ([]P, error) {
-	// A page holding more than PageSize entries would overlap the next
-	// one (pages are cut by number), so its entries cannot be trusted to
-	// be a listing: refused rather than read as a full page.
-	fetch := func(i int) (P, error) {
-		pg, err := fetchPage(i)
-		if err == nil && pg.entries() > pageSize {
-			return pg, fmt.Errorf("the answer holds %d entries, more than the PageSize %d asked for, which AliDNS never sends: check that the endpoint is AliDNS", pg.entries(), pageSize)
-		}
-		return pg, err
-	}
+func fetchPages[P page](pageSize int, fetch func(page int) (P, error), total func(P) int64) ([]P, error) {
 	first, err := fetch(1)
 	if err != nil {
-		if first.entries() > pageSize {
-			return nil, fmt.Errorf("page 1: %w", err)
-		}
 		return nil, err
+	}
+	if err := overfull(first, pageSize); err != nil {
+		return nil, fmt.Errorf("page 1: %w", err)
 	}
 	pages := []P{first}
 	t := total(first)
@@ -265,6 +255,9 @@ func fetchPages[P page](pageSize int, fetchPage func(page int) (P, error), total
 		wg.Go(func() {
 			defer close(r.done)
 			r.page, r.err = fetch(i)
+			if r.err == nil {
+				r.err = overfull(r.page, pageSize)
+			}
 			if r.err != nil || r.page.entries() < pageSize {
 				mu.Lock()
 				stopped = true
@@ -287,6 +280,16 @@ func fetchPages[P page](pageSize int, fetchPage func(page int) (P, error), total
 			"AliDNS does not hold that many; check that the endpoint is AliDNS", t, maxPages, pageSize)
 	}
 	return pages, nil
+}
+
+// overfull refuses a page holding more than pageSize entries: it would
+// overlap the next one (pages are cut by number), so its entries cannot
+// be trusted to be a listing.
+func overfull(pg page, pageSize int) error {
+	if pg.entries() > pageSize {
+		return fmt.Errorf("the answer holds %d entries, more than the PageSize %d asked for, which AliDNS never sends: check that the endpoint is AliDNS", pg.entries(), pageSize)
+	}
+	return nil
 }
 
 // zoneNotHostedCodes are the answers to a zone-scoped call whose zone is
