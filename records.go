@@ -235,6 +235,16 @@ func fromAPI(r apiRecord) libdns.Record {
 		// return it opaque rather than failing the whole listing.
 		return rr
 	}
+	// A typed record must map back to the record listed, or a delete by
+	// what GetRecords gave would miss it or match another: libdns reads an
+	// A holding an IPv6 address as AAAA and drops an AliasMode record's
+	// params (FuzzReviewFromAPI of the security review). Such a record is
+	// returned opaque, as listed.
+	listed := r
+	listed.RR = rr.Name
+	if back, err := dataToAPI(typed.RR()); err != nil || !sameRecord(listed, back) {
+		return rr
+	}
 	return withInfo(typed, info)
 }
 

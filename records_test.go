@@ -99,6 +99,10 @@ func TestFromAPITypes(t *testing.T) {
 		{apiRecord{RR: "c", Type: "CNAME", Value: "t.example.com", TTL: 600}, "libdns.CNAME", "t.example.com."},
 		{apiRecord{RR: "r", Type: "REDIRECT_URL", Value: "https://example.org/", TTL: 600}, "libdns.RR", "https://example.org/"},
 		{apiRecord{RR: "bad", Type: "A", Value: "garbage", TTL: 600}, "libdns.RR", "garbage"},
+		// Typed, these would send back as another record (AAAA; an
+		// AliasMode record without its params): returned as listed.
+		{apiRecord{RR: "a", Type: "A", Value: "::1", TTL: 600}, "libdns.RR", "::1"},
+		{apiRecord{RR: "h", Type: "HTTPS", Value: ". alpn=h2", Priority: 0, TTL: 600}, "libdns.RR", "0 . alpn=h2"},
 	} {
 		got := fromAPI(tc.in)
 		if fmt.Sprintf("%T", got) != tc.want || got.RR().Data != tc.data {
