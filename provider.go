@@ -245,8 +245,9 @@ const (
 )
 
 // GetRecords returns every enabled record of the zone, on all resolution
-// lines, as libdns typed structs (libdns.RR for types libdns does not
-// model, such as REDIRECT_URL), with names relative to the zone. Disabled
+// lines, as libdns typed structs (libdns.RR, as listed, for types libdns
+// does not model, such as REDIRECT_URL, and for records whose typed form
+// would read as another record), with names relative to the zone. Disabled
 // records do not resolve and are left out.
 func (p *Provider) GetRecords(ctx context.Context, zone string) ([]libdns.Record, error) {
 	c, z, err := p.prepare(zone)
